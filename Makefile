@@ -1,0 +1,45 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SEED_CASES ?= 60
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## install: the .venv with the project and its test tools; nothing started.
+install: $(STAMP)
+
+## run: demo mode on http://127.0.0.1:$(PORT) with the demo accounts printed.
+run: install
+	@test -n "$$DEMO_PASSWORD" || test -s .demo-password || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password
+	$(eval export DEMO_PASSWORD ?= $(shell cat .demo-password 2>/dev/null))
+	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py load_default_content
+	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
+	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## test: install what the tests need, then run the whole suite.
+test: install
+	$(BIN)/ruff check .
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+TEST_ENV = DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-key-not-for-production-$$(printf '%050d' 0) \
+	DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

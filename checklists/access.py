@@ -1,0 +1,62 @@
+"""The only guarded lookups of cases and responses.
+
+Every view that touches a case or a response gets it from here. A case or response the
+user may not see is a 404 (never a 403), so its existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from .models import ChecklistResponse, PatientCase, Team
+
+CLINICAL_PERMISSION = "checklists.change_checklistresponse"
+
+
+class ResponseLocked(Exception):
+    """A write was attempted on a response that is no longer a draft."""
+
+    def __init__(self, response: ChecklistResponse):
+        self.response = response
+        super().__init__(
+            f"This checklist is {response.get_status_display().lower()} and can no longer be "
+            "changed. To correct it, amend it: a new revision keeps this one intact."
+        )
+
+
+class NotClinician(Exception):
+    """The user may see the case but not write clinical data."""
+
+
+def teams_for_user(user):
+    return Team.objects.filter(members=user) if user.is_authenticated else Team.objects.none()
+
+
+def can_write_clinical(user) -> bool:
+    return user.is_authenticated and user.has_perm(CLINICAL_PERMISSION)
+
+
+def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:
+    case = PatientCase.objects.visible_to(user).select_related("team").filter(pk=case_id).first()
+    if case is None:
+        raise Http404("No such case.")
+    if for_edit and not can_write_clinical(user):
+        raise NotClinician()
+    return case
+
+
+def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> ChecklistResponse:
+    response = (
+        ChecklistResponse.objects.visible_to(user)
+        .select_related("case__team", "version__template", "started_by", "signed_by")
+        .filter(pk=response_id)
+        .first()
+    )
+    if response is None:
+        raise Http404("No such checklist.")
+    if for_edit:
+        if not can_write_clinical(user):
+            raise NotClinician()
+        if not response.is_draft:
+            raise ResponseLocked(response)
+    return response

@@ -1,0 +1,190 @@
+"""Reading checklist content from data files into versioned rows.
+
+A version's content hash is the SHA-256 of its canonical JSON (sorted keys, no spaces),
+so the same content always gets the same hash, and loading a file whose content is
+already stored changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import (
+    ChecklistTemplate,
+    Citation,
+    Item,
+    ItemKind,
+    Section,
+    Source,
+    TemplateVersion,
+)
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+ITEM_FIELDS = ("key", "prompt", "help_text", "kind", "options", "required", "show_when", "caution",
+               "cautions", "citations")
+
+
+class ContentError(ValueError):
+    """A content file is malformed; the message names the key at fault."""
+
+
+def canonical_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": section["key"],
+            "title": section["title"],
+            "intro": section.get("intro", ""),
+            "items": [
+                {
+                    "key": item["key"],
+                    "prompt": item["prompt"],
+                    "help_text": item.get("help_text", ""),
+                    "kind": item["kind"],
+                    "options": item.get("options") or [],
+                    "required": bool(item.get("required", True)),
+                    "show_when": item.get("show_when"),
+                    "caution": item.get("caution"),
+                    "cautions": item.get("cautions") or [],
+                    "citations": [
+                        {"source": c["source"], "locator": c.get("locator", "")}
+                        for c in item.get("citations", [])
+                    ],
+                }
+                for item in section["items"]
+            ],
+        }
+        for section in data["sections"]
+    ]
+
+
+def content_hash(sections: list[dict[str, Any]]) -> str:
+    blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ContentError(f"{path.name}: not valid JSON at line {error.lineno}: {error.msg}") from None
+
+
+def validate_template_data(data: dict[str, Any], source_keys: set[str]) -> None:
+    """Refuse a malformed checklist file before anything is written."""
+    for key in ("template", "sections"):
+        if key not in data:
+            raise ContentError(f"missing top-level key {key!r}")
+    seen: set[str] = set()
+    kinds = set(ItemKind.values)
+    for s_index, section in enumerate(data["sections"]):
+        for key in ("key", "title", "items"):
+            if key not in section:
+                raise ContentError(f"sections[{s_index}]: missing {key!r}")
+        for i_index, item in enumerate(section["items"]):
+            where = f"sections[{s_index}].items[{i_index}]"
+            for key in ("key", "prompt", "kind"):
+                if key not in item:
+                    raise ContentError(f"{where}: missing {key!r}")
+            where = f"item {item['key']!r}"
+            if set(item) - set(ITEM_FIELDS):
+                raise ContentError(f"{where}: unknown keys {sorted(set(item) - set(ITEM_FIELDS))}")
+            if item["key"] in seen:
+                raise ContentError(f"{where}: key repeats")
+            if item["kind"] not in kinds:
+                raise ContentError(f"{where}: unknown kind {item['kind']!r}")
+            condition = item.get("show_when")
+            if condition and condition.get("item") not in seen:
+                raise ContentError(f"{where}: show_when refers to a missing or later item")
+            codes = [o["code"] for o in item.get("options") or []]
+            if len(codes) != len(set(codes)):
+                raise ContentError(f"{where}: option codes repeat")
+            if not item.get("citations"):
+                raise ContentError(f"{where}: cites no source")
+            for citation in item["citations"]:
+                if citation.get("source") not in source_keys:
+                    raise ContentError(f"{where}: unknown source {citation.get('source')!r}")
+            seen.add(item["key"])
+
+
+def load_sources(rows: list[dict[str, Any]]) -> int:
+    """Insert or update sources by key; returns how many rows changed."""
+    changed = 0
+    existing = {s.key: s for s in Source.objects.all()}
+    for row in rows:
+        values = {
+            "title": row["title"],
+            "publisher": row.get("publisher", ""),
+            "year": row.get("year"),
+            "url": row.get("url", ""),
+            "kind": row["kind"],
+        }
+        source = existing.get(row["key"])
+        if source is None:
+            existing[row["key"]] = Source.objects.create(key=row["key"], **values)
+            changed += 1
+        elif any(getattr(source, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(source, k, v)
+            source.save()
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def load_template(data: dict[str, Any], *, author=None) -> tuple[TemplateVersion, bool]:
+    """Store a checklist file as a version; returns (version, created).
+
+    Content already stored (same hash, any status) is not stored again. The first version
+    of a template is published at once so a new installation can be used; every later
+    change becomes a draft for editors to review and publish.
+    """
+    sources = {s.key: s for s in Source.objects.all()}
+    validate_template_data(data, set(sources))
+    sections = canonical_sections(data)
+    digest = content_hash(sections)
+    meta = data["template"]
+    template, _ = ChecklistTemplate.objects.get_or_create(
+        slug=meta["slug"],
+        defaults={"title": meta["title"], "description": meta.get("description", ""),
+                  "canonical_url": meta["canonical_url"]},
+    )
+    stored = template.versions.filter(content_hash=digest).first()
+    if stored is not None:
+        return stored, False
+    first = not template.versions.exists()
+    last = template.versions.order_by("-number").first()
+    version = TemplateVersion.objects.create(
+        template=template,
+        number=(last.number + 1) if last else 1,
+        content_hash=digest,
+        change_summary=data.get("change_summary", ""),
+        author=author,
+    )
+    for s_pos, section_data in enumerate(sections, start=1):
+        section = Section.objects.create(version=version, key=section_data["key"],
+                                         title=section_data["title"], intro=section_data["intro"],
+                                         position=s_pos)
+        for i_pos, item_data in enumerate(section_data["items"], start=1):
+            item = Item.objects.create(
+                version=version, section=section, position=i_pos, key=item_data["key"],
+                prompt=item_data["prompt"], help_text=item_data["help_text"],
+                kind=item_data["kind"], options=item_data["options"],
+                required=item_data["required"], show_when=item_data["show_when"],
+                caution=item_data["caution"], caution_tags=item_data["cautions"],
+                reviewed_on=timezone.localdate(),
+            )
+            Citation.objects.bulk_create(
+                Citation(item=item, source=sources[c["source"]], locator=c["locator"])
+                for c in item_data["citations"]
+            )
+    if first:
+        version.status = TemplateVersion.Status.PUBLISHED
+        version.published_at = timezone.now()
+        version.save(update_fields=["status", "published_at"])
+    return version, True

@@ -1,0 +1,304 @@
+"""Forms: they validate and clean, nothing more."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Item, ItemKind, PatientCase, Team
+
+JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
+TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
+
+
+def clean_text(value: str) -> str:
+    """Strip surrounding space and refuse control characters (NUL and friends)."""
+    value = (value or "").strip()
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise ValidationError("Remove the control characters from this text.")
+    return value
+
+
+class CaseForm(forms.ModelForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+
+    class Meta:
+        model = PatientCase
+        fields = ["team", "reference", "initials", "birth_year", "jurisdiction"]
+        help_texts = {
+            "initials": "Optional, up to 4 letters.",
+            "birth_year": "Optional. Only the year is stored.",
+            "jurisdiction": "Where the patient lives: a country (GB) or a US state (US-TX).",
+        }
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        if teams.count() == 1:
+            self.fields["team"].widget = forms.HiddenInput()
+        self.fields["birth_year"].widget = forms.NumberInput(attrs={"min": 1900, "inputmode": "numeric"})
+
+    def clean_reference(self) -> str:
+        reference = clean_text(self.cleaned_data["reference"])
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}", reference):
+            raise ValidationError(
+                "Use the clinic's reference: letters, digits and . _ / - only, up to 40 characters."
+            )
+        return reference
+
+    def clean_initials(self) -> str:
+        initials = clean_text(self.cleaned_data.get("initials", "")).upper()
+        if initials and not re.fullmatch(r"[A-Z]{1,4}", initials):
+            raise ValidationError("Initials are up to 4 letters, nothing else.")
+        return initials
+
+    def clean_birth_year(self) -> int | None:
+        year = self.cleaned_data.get("birth_year")
+        if year is not None and not 1900 <= year <= datetime.date.today().year:
+            raise ValidationError(f"Enter a year between 1900 and {datetime.date.today().year}.")
+        return year
+
+    def clean_jurisdiction(self) -> str:
+        code = clean_text(self.cleaned_data.get("jurisdiction", "")).upper()
+        if code and not JURISDICTION_RE.fullmatch(code):
+            raise ValidationError("Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        team, reference = cleaned.get("team"), cleaned.get("reference")
+        if team and reference and PatientCase.objects.filter(team=team, reference=reference).exists():
+            self.add_error("reference", f"{team} already has a case with this reference.")
+        return cleaned
+
+    def validate_unique(self):
+        # Checked in clean() with a clinician-friendly message.
+        pass
+
+
+class CaseSearchForm(forms.Form):
+    q = forms.CharField(label="Clinic reference", required=False, max_length=40)
+
+    def clean_q(self) -> str:
+        return clean_text(self.cleaned_data.get("q", ""))
+
+
+STATUS_FILTERS = [
+    ("", "All cases"),
+    ("draft", "Has a draft"),
+    ("signed", "All signed"),
+    ("follow_up_due", "Follow-up due"),
+]
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
+
+
+class RowListWidget(forms.Widget):
+    """Rows of small text inputs (name-i-column), with spare empty rows to fill in."""
+
+    template_name = "checklists/widgets/row_list.html"
+    spare_rows = 3
+
+    def __init__(self, columns: list[tuple[str, str]], attrs=None):
+        self.columns = columns
+        super().__init__(attrs)
+
+    def value_from_datadict(self, data, files, name):
+        rows = []
+        for index in range(50):
+            row = {col: data.get(f"{name}-{index}-{col}", "") for col, _ in self.columns}
+            if not any(f"{name}-{index}-{col}" in data for col, _ in self.columns):
+                continue
+            rows.append(row)
+        return rows
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = list(value or []) if isinstance(value, list) else []
+        rows += [{} for _ in range(self.spare_rows)]
+        context["widget"]["columns"] = self.columns
+        context["widget"]["rows"] = [
+            (index, [(col, label, (row or {}).get(col, "")) for col, label in self.columns])
+            for index, row in enumerate(rows)
+        ]
+        return context
+
+
+class RowListField(forms.Field):
+    def __init__(self, columns: list[tuple[str, str]], key_column: str, **kwargs):
+        self.columns = columns
+        self.key_column = key_column
+        kwargs.setdefault("widget", RowListWidget(columns))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        rows = []
+        for row in value or []:
+            cleaned = {col: clean_text(str(row.get(col, "")))[:120] for col, _ in self.columns}
+            if any(cleaned.values()):
+                if not cleaned[self.key_column]:
+                    raise ValidationError(
+                        f"Each row needs a {dict(self.columns)[self.key_column].lower()}."
+                    )
+                rows.append(cleaned)
+        return rows
+
+
+MEDICATION_COLUMNS = [("name", "Medicine as the patient names it"), ("dose", "Dose"),
+                      ("frequency", "How often")]
+PRODUCT_COLUMNS = [("product", "Product"), ("supplier", "Supplier"), ("lot", "Lot on the label")]
+
+
+def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
+    """A show-when condition in words, for readers without JavaScript."""
+    condition = item.show_when
+    if not condition or condition["item"] not in items_by_key:
+        return ""
+    source = items_by_key[condition["item"]]
+    value = condition.get("value")
+    labels = [source.option_label(v) for v in value] if isinstance(value, list) else [
+        source.option_label(value)] if value is not None else []
+    if condition["op"] == "answered":
+        return f"Answer only if “{source.prompt}” has an answer."
+    if condition["op"] == "not_equals":
+        return f"Answer only if the answer to “{source.prompt}” is not {labels[0]}."
+    return f"Answer only if the answer to “{source.prompt}” includes {' or '.join(labels)}."
+
+
+def field_for_item(item: Item) -> forms.Field:
+    """The form field for one checklist item. Nothing is required while drafting."""
+    common = {"label": item.prompt, "required": False, "help_text": item.help_text}
+    choices = [(o["code"], o["label"]) for o in item.choices]
+    kind = item.kind
+    if kind in (ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE):
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if kind == ItemKind.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind in TEXT_LIMITS:
+        widget = forms.Textarea(attrs={"rows": 3}) if kind == ItemKind.LONG_TEXT else None
+        return forms.CharField(max_length=TEXT_LIMITS[kind], widget=widget, **common)
+    if kind == ItemKind.NUMBER:
+        return forms.DecimalField(max_digits=12, decimal_places=3, min_value=0, **common)
+    if kind == ItemKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == ItemKind.JURISDICTION:
+        return forms.CharField(max_length=60, **common)
+    if kind == ItemKind.MEDICATION_LIST:
+        return RowListField(MEDICATION_COLUMNS, "name", **common)
+    if kind == ItemKind.PRODUCT_LOT:
+        return RowListField(PRODUCT_COLUMNS, "product", **common)
+    raise ValueError(f"No form field for item kind {kind!r}")
+
+
+def to_storage(item: Item, value: Any) -> Any:
+    """The JSON value stored for a cleaned form value (None when unanswered)."""
+    if value in (None, "", [], ()):
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if item.kind == ItemKind.JURISDICTION:
+        return value.upper()
+    return value
+
+
+def from_storage(item: Item, value: Any) -> Any:
+    """The form's initial value for a stored JSON value."""
+    if value is None:
+        return None
+    if item.kind == ItemKind.DATE:
+        try:
+            return datetime.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return None
+    return value
+
+
+class SectionForm(forms.Form):
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, items: list[Item], answers: dict[str, Any], **kwargs):
+        initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
+        super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
+        self.items = items
+        for item in items:
+            field = field_for_item(item)
+            grouped = isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+            css = "form-check-input" if grouped else "form-control"
+            if not isinstance(field.widget, RowListWidget):
+                field.widget.attrs.setdefault("class", css)
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"help-{item.key}"
+            self.fields[item.key] = field
+
+    def rows(self, citations: dict[int, list], items_by_key: dict[str, Item]) -> list[dict]:
+        """What the template needs per item: the bound field, the item, its citations."""
+        return [
+            {
+                "item": item,
+                "show_value": json.dumps(item.show_when.get("value")) if item.show_when else "",
+                "condition_text": condition_text(item, items_by_key),
+                "field": self[item.key],
+                "citations": citations.get(item.id, []),
+                "is_group": isinstance(
+                    self.fields[item.key].widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+                ),
+                "is_rows": isinstance(self.fields[item.key].widget, RowListWidget),
+            }
+            for item in self.items
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for item in self.items:
+            if item.kind == ItemKind.JURISDICTION and cleaned.get(item.key):
+                code = clean_text(cleaned[item.key]).upper()
+                if not JURISDICTION_RE.fullmatch(code):
+                    self.add_error(item.key, "Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
+            elif item.kind in TEXT_LIMITS and cleaned.get(item.key):
+                try:
+                    cleaned[item.key] = clean_text(cleaned[item.key])
+                except ValidationError as error:
+                    self.add_error(item.key, error)
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        return {item.key: to_storage(item, self.cleaned_data.get(item.key)) for item in self.items}
+
+
+ATTESTATION = (
+    "I reviewed every answer and caution on this checklist with the patient, and it is "
+    "complete and accurate to the best of my knowledge."
+)
+
+
+class SignForm(forms.Form):
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Signing is a legal act: confirm it is you.",
+    )
+    attest = forms.BooleanField(label=ATTESTATION, required=True)
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["attest"].error_messages["required"] = "Tick the attestation to sign."
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That password is not right. Nothing was signed.")
+        return password

@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from ... import content_io
+from ...roles import ensure_roles
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the default checklist, its sources and the roles. Idempotent: a second run "
+        "changes nothing; a changed checklist file becomes a new draft version."
+    )
+
+    def handle(self, *args, **options):
+        directory = content_io.CONTENT_DIR
+        try:
+            with transaction.atomic():
+                ensure_roles()
+                changed = content_io.load_sources(content_io.read_json(directory / "sources.json"))
+                data = content_io.read_json(directory / "default_checklist.json")
+                version, created = content_io.load_template(data)
+        except content_io.ContentError as error:
+            raise CommandError(f"Content not loaded: {error}") from None
+        self.stdout.write(f"Sources: {changed} added or updated.")
+        if created:
+            self.stdout.write(self.style.SUCCESS(
+                f"{version.template.title}: stored version {version.number} "
+                f"({version.get_status_display().lower()})."
+            ))
+        else:
+            self.stdout.write(
+                f"{version.template.title}: unchanged (matches version {version.number})."
+            )

@@ -1,0 +1,36 @@
+"""Cross-cutting response handling: no caching of patient pages, clear refusals."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+from .access import NotClinician, ResponseLocked
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """Patient data must never sit in a browser or proxy cache: no-store on every
+    response to a signed-in user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ResponseLocked):
+            return render(
+                request,
+                "checklists/locked.html",
+                {"response": exception.response, "message": str(exception)},
+                status=409,
+            )
+        if isinstance(exception, NotClinician):
+            return render(request, "403.html", {"message": "Only clinicians can change checklists."},
+                          status=403)
+        return None

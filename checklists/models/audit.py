@@ -1,0 +1,69 @@
+"""The append-only audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditImmutableError(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutableError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutableError("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object and case, when (UTC) and from where.
+
+    Rows are only ever inserted; the app refuses updates and deletes, and the README
+    gives the PostgreSQL grant that makes the table insert-only for the app's role.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logged out"
+        CASE_CREATED = "case_created", "Case created"
+        CASE_VIEWED = "case_viewed", "Case viewed"
+        CASE_CHANGED = "case_changed", "Case changed"
+        CHECKLIST_STARTED = "checklist_started", "Checklist started"
+        CHECKLIST_VIEWED = "checklist_viewed", "Checklist viewed"
+        SECTION_SAVED = "section_saved", "Section saved"
+        CHECKLIST_SIGNED = "checklist_signed", "Checklist signed"
+        SIGN_REFUSED = "sign_refused", "Signing refused"
+        CONTENT_LOADED = "content_loaded", "Content loaded"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditImmutableError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("Audit events cannot be deleted.")

@@ -1,0 +1,167 @@
+"""Teams, patient cases, checklist responses and their answers."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from .content import Item, TemplateVersion
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PatientCaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PatientCaseQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(team__members=user)
+
+    def with_checklist_state(self) -> PatientCaseQuerySet:
+        drafts = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="draft")
+        signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
+        return self.annotate(has_draft=Exists(drafts), has_signed=Exists(signed))
+
+    def with_status(self, status: str, today: datetime.date) -> PatientCaseQuerySet:
+        """Filter by the case list's status choices."""
+        if status == "draft":
+            return self.filter(has_draft=True)
+        if status == "signed":
+            return self.filter(has_signed=True, has_draft=False)
+        if status == "follow_up_due":
+            return self.filter(follow_up_due__lte=today)
+        return self
+
+
+class PatientCase(models.Model):
+    """A patient as the clinic knows them: nothing beyond what the checklist needs."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(
+        "clinic reference",
+        max_length=40,
+        help_text="The clinic's own case or record number. Not a name.",
+    )
+    initials = models.CharField(max_length=4, blank=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    jurisdiction = models.CharField(
+        max_length=40, blank=True, help_text="Where the patient lives, e.g. US-TX or GB."
+    )
+    follow_up_due = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "reference"], name="case_reference_unique_in_team"),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
+                name="case_birth_year_plausible",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "follow_up_due"])]
+
+    def __str__(self) -> str:
+        return f"Case {self.reference}"
+
+    def follow_up_is_due(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.follow_up_due is not None and self.follow_up_due <= today
+
+
+class ChecklistResponseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ChecklistResponseQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(case__team__members=user)
+
+    def drafts(self) -> ChecklistResponseQuerySet:
+        return self.filter(status=ChecklistResponse.Status.DRAFT)
+
+
+class ChecklistResponse(models.Model):
+    """One checklist filled in on a case, pinned for good to the version it was started on."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+        SUPERSEDED = "superseded", "Superseded"
+
+    case = models.ForeignKey(PatientCase, on_delete=models.PROTECT, related_name="responses")
+    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="responses")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    revision = models.PositiveSmallIntegerField(default=1)
+    amends = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amended_by"
+    )
+    amend_reason = models.TextField(blank=True)
+    # Optimistic concurrency: every write bumps it; a write from a stale page is refused.
+    lock_version = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    attestation = models.TextField(blank=True)
+    # The flags shown at signing, frozen with the record (later knowledge edits never alter it).
+    flags_snapshot = models.JSONField(default=list, blank=True)
+
+    objects = ChecklistResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)),
+                name="signed_response_has_signer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checklist {self.pk} (rev {self.revision}, {self.get_status_display()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Answer(models.Model):
+    """The answer to one item of one response.
+
+    `value` holds the kind's natural JSON: a code, a list of codes, text, a number, an ISO
+    date, or a list of objects for the structured kinds (medication list, product and lot).
+    """
+
+    response = models.ForeignKey(ChecklistResponse, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    value = models.JSONField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item"], name="one_answer_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.item_id} on {self.response_id}"

@@ -1,0 +1,314 @@
+"""Checklist content: templates, versions, sections, items and their sources.
+
+A published version is frozen: its own fields (other than the move to retired), its
+sections and its items refuse every save, delete and queryset update. Signed checklists
+point at the version they were answered on, so freezing it is what keeps an old record
+meaning what it meant when it was signed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ImmutableContentError(Exception):
+    """Raised on any attempt to change content that belongs to a published version."""
+
+
+class Severity(models.TextChoices):
+    CONTRAINDICATED = "contraindicated", "Contraindicated"
+    MAJOR = "major", "Major"
+    MODERATE = "moderate", "Moderate"
+    MINOR = "minor", "Minor"
+    INFO = "info", "Information"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """0 for the most serious; used to sort flags."""
+        return [c.value for c in cls].index(value)
+
+
+class ItemKind(models.TextChoices):
+    YES_NO_UNKNOWN = "yes_no_unknown", "Yes / no / unknown"
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    MEDICATION_LIST = "medication_list", "Medication list"
+    JURISDICTION = "jurisdiction", "Jurisdiction"
+    PRODUCT_LOT = "product_lot", "Product and lot"
+
+
+YES_NO_UNKNOWN_OPTIONS = [
+    {"code": "yes", "label": "Yes"},
+    {"code": "no", "label": "No"},
+    {"code": "unknown", "label": "Unknown"},
+]
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        SOURCE_DOCUMENT = "source_document", "Source document"
+        REGULATORY = "regulatory", "Regulatory statement"
+        LAW = "law", "Statute or rule"
+        LABEL = "label", "Product label / SmPC"
+        REVIEW = "review", "Systematic review"
+        STUDY = "study", "Clinical or laboratory study"
+        OBSERVATIONAL = "observational", "Observational data"
+        CASE_REPORT = "case_report", "Case report"
+        NEWS = "news", "News report"
+        EXPERT = "expert", "Expert opinion / secondary summary"
+
+    key = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=400)
+    publisher = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class ChecklistTemplate(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    canonical_url = models.URLField(max_length=300, help_text="FHIR Questionnaire canonical url.")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def current_version(self) -> TemplateVersion | None:
+        return self.versions.published().first()
+
+
+class TemplateVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=TemplateVersion.Status.PUBLISHED)
+
+    def update(self, **kwargs):
+        if self.filter(status__in=TemplateVersion.FROZEN).exists() and set(kwargs) - {"status"}:
+            raise ImmutableContentError("A published or retired version cannot be changed.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(status__in=TemplateVersion.FROZEN).exists():
+            raise ImmutableContentError("A published or retired version cannot be deleted.")
+        return super().delete()
+
+
+class TemplateVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    FROZEN = (Status.PUBLISHED, Status.RETIRED)
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    content_hash = models.CharField(max_length=64, blank=True)
+    change_summary = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TemplateVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="version_number_unique"),
+            models.UniqueConstraint(
+                fields=["template"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_template",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.title} v{self.number} ({self.get_status_display()})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in self.FROZEN
+
+    def save(self, *args, **kwargs):
+        """Refuse any change to a frozen version except published → retired."""
+        if self.pk is not None:
+            stored = TemplateVersion.objects.filter(pk=self.pk).values().first()
+            if stored and stored["status"] in self.FROZEN:
+                changed = {
+                    f.attname
+                    for f in self._meta.concrete_fields
+                    if getattr(self, f.attname) != stored[f.attname]
+                }
+                retiring = changed == {"status"} and self.status == self.Status.RETIRED
+                if changed and not retiring:
+                    raise ImmutableContentError(
+                        f"Version {self.number} is {stored['status']}; start a new draft instead."
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_frozen:
+            raise ImmutableContentError("A published or retired version cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def ordered_items(self) -> list[Item]:
+        """All items in checklist order, with their section, in two queries."""
+        return list(
+            Item.objects.filter(section__version=self)
+            .select_related("section")
+            .order_by("section__position", "position")
+        )
+
+
+class FrozenContentQuerySet(models.QuerySet):
+    """Queryset for rows owned by a version: bulk writes are refused once it is published."""
+
+    version_path = "version"
+
+    def _touches_frozen(self) -> bool:
+        return self.filter(**{f"{self.version_path}__status__in": TemplateVersion.FROZEN}).exists()
+
+    def update(self, **kwargs):
+        if self._touches_frozen():
+            raise ImmutableContentError("Content of a published version cannot be changed.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self._touches_frozen():
+            raise ImmutableContentError("Content of a published version cannot be deleted.")
+        return super().delete()
+
+
+class FrozenWithVersion(models.Model):
+    """Rows that belong to a version and freeze with it."""
+
+    class Meta:
+        abstract = True
+
+    def owning_version(self) -> TemplateVersion:
+        return self.version
+
+    def _refuse_if_frozen(self) -> None:
+        version_id = self.owning_version().pk
+        frozen = TemplateVersion.objects.filter(pk=version_id, status__in=TemplateVersion.FROZEN)
+        if frozen.exists():
+            raise ImmutableContentError(
+                "This content belongs to a published version; start a new draft to change it."
+            )
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
+
+class Section(FrozenWithVersion):
+    version = models.ForeignKey(TemplateVersion, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField()
+
+    objects = FrozenContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="section_key_unique"),
+            models.UniqueConstraint(fields=["version", "position"], name="section_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Item(FrozenWithVersion):
+    # Denormalised so that item keys are unique across the whole version in the database.
+    version = models.ForeignKey(TemplateVersion, on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="items")
+    key = models.SlugField(max_length=60)
+    position = models.PositiveSmallIntegerField()
+    prompt = models.CharField(max_length=300)
+    help_text = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    # [{"code": "daily", "label": "Daily"}, ...] for choice kinds; fixed for yes/no/unknown.
+    options = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=True)
+    # {"item": key, "op": "equals|not_equals|in|includes|answered", "value": ...} or null.
+    show_when = models.JSONField(null=True, blank=True)
+    # {"when": [codes], "severity": ..., "advice": ...} or null.
+    caution = models.JSONField(null=True, blank=True)
+    # Tags naming which source-document cautions this item covers (content QA).
+    caution_tags = models.JSONField(default=list, blank=True)
+    sources = models.ManyToManyField(Source, through="Citation", related_name="items")
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_by = models.DateField(null=True, blank=True)
+
+    objects = FrozenContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="item_key_unique_in_version"),
+            models.UniqueConstraint(fields=["section", "position"], name="item_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.prompt}"
+
+    @property
+    def choices(self) -> list[dict]:
+        if self.kind == ItemKind.YES_NO_UNKNOWN:
+            return YES_NO_UNKNOWN_OPTIONS
+        return self.options or []
+
+    def option_label(self, code: str) -> str:
+        for option in self.choices:
+            if option["code"] == code:
+                return option["label"]
+        return code
+
+
+class CitationQuerySet(FrozenContentQuerySet):
+    version_path = "item__version"
+
+
+class Citation(FrozenWithVersion):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    locator = models.CharField(max_length=300, blank=True, help_text="Section heading or table.")
+
+    objects = CitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item", "id"]
+
+    def owning_version(self) -> TemplateVersion:
+        return self.item.version
+
+    def __str__(self) -> str:
+        return f"{self.source} — {self.locator}" if self.locator else str(self.source)

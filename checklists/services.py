@@ -1,0 +1,231 @@
+"""Writes that touch several rows. Each runs in one transaction with its audit event.
+
+Keyword-only functions named <verb>_<noun>; views call these and nothing else to change
+cases, responses or answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import audit
+from .access import ResponseLocked
+from .conditions import is_answered, visible_keys
+from .models import (
+    Answer,
+    AuditEvent,
+    ChecklistResponse,
+    PatientCase,
+    Section,
+    Team,
+    TemplateVersion,
+)
+from .walkthrough import load_state
+
+DEFAULT_TEMPLATE_SLUG = "kratom-melatonin-intake"
+FOLLOW_UP_ITEM_KEY = "follow_up_date"
+
+
+class NoPublishedVersion(Exception):
+    """The default checklist has no published version to start from."""
+
+
+class StaleResponse(Exception):
+    """The response changed since the page was loaded (another save got there first)."""
+
+    def __init__(self, response: ChecklistResponse):
+        self.response = response
+        super().__init__("This checklist was changed by someone else since you opened it.")
+
+
+class SignRefused(Exception):
+    def __init__(self, missing: list):
+        self.missing = missing
+        super().__init__(f"{len(missing)} required item(s) still need an answer.")
+
+
+@transaction.atomic
+def create_case(
+    *,
+    user,
+    team: Team,
+    reference: str,
+    initials: str = "",
+    birth_year: int | None = None,
+    jurisdiction: str = "",
+    ip: str | None = None,
+) -> PatientCase:
+    case = PatientCase(
+        team=team,
+        reference=reference,
+        initials=initials,
+        birth_year=birth_year,
+        jurisdiction=jurisdiction,
+        created_by=user,
+    )
+    case.full_clean()
+    case.save()
+    audit.record(AuditEvent.Action.CASE_CREATED, user=user, obj=case, case_id=case.pk, ip=ip)
+    return case
+
+
+@transaction.atomic
+def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
+    version = (
+        TemplateVersion.objects.published()
+        .filter(template__slug=DEFAULT_TEMPLATE_SLUG)
+        .first()
+    )
+    if version is None:
+        raise NoPublishedVersion("The checklist has no published version yet.")
+    now = timezone.now()
+    response = ChecklistResponse.objects.create(
+        case=case, version=version, started_by=user, started_at=now, updated_at=now
+    )
+    audit.record(
+        AuditEvent.Action.CHECKLIST_STARTED,
+        user=user,
+        obj=response,
+        case_id=case.pk,
+        ip=ip,
+        detail={"version": version.number},
+    )
+    return response
+
+
+def _claim_draft(response: ChecklistResponse, lock_version: int, **changes) -> None:
+    """Bump the lock version if the response is still the draft the page was built from."""
+    claimed = ChecklistResponse.objects.filter(
+        pk=response.pk, status=ChecklistResponse.Status.DRAFT, lock_version=lock_version
+    ).update(lock_version=F("lock_version") + 1, **changes)
+    if not claimed:
+        fresh = ChecklistResponse.objects.get(pk=response.pk)
+        if not fresh.is_draft:
+            raise ResponseLocked(fresh)
+        raise StaleResponse(fresh)
+    response.lock_version = lock_version + 1
+    for name, value in changes.items():
+        setattr(response, name, value)
+
+
+@transaction.atomic
+def save_section(
+    *,
+    response: ChecklistResponse,
+    section: Section,
+    values: dict[str, Any],
+    lock_version: int,
+    user,
+    ip: str | None = None,
+) -> list[str]:
+    """Save one section's answers as a draft; returns the keys whose answers changed.
+
+    Answers to items that the new answers hide (in this section or later ones) are
+    removed: a hidden item is never kept as answered. The number of queries does not
+    depend on the number of items.
+    """
+    now = timezone.now()
+    _claim_draft(response, lock_version, updated_at=now)
+    items = list(
+        response.version.items.select_related("section").order_by("section__position", "position")
+    )
+    existing = {a.item_id: a for a in Answer.objects.filter(response=response)}
+    merged = {i.key: existing[i.id].value for i in items if i.id in existing}
+    for item in items:
+        if item.section_id != section.id:
+            continue
+        value = values.get(item.key)
+        if is_answered(value):
+            merged[item.key] = value
+        else:
+            merged.pop(item.key, None)
+    visible = visible_keys(items, merged)
+
+    to_create, to_update, to_delete, changed = [], [], [], []
+    for item in items:
+        row = existing.get(item.id)
+        keep = item.key in merged and item.key in visible
+        if keep and row is None:
+            to_create.append(
+                Answer(response=response, item=item, value=merged[item.key], updated_at=now,
+                       updated_by=user)
+            )
+            changed.append(item.key)
+        elif keep and row.value != merged[item.key]:
+            row.value, row.updated_at, row.updated_by = merged[item.key], now, user
+            to_update.append(row)
+            changed.append(item.key)
+        elif not keep and row is not None:
+            to_delete.append(row.pk)
+            changed.append(item.key)
+    if to_create:
+        Answer.objects.bulk_create(to_create)
+    if to_update:
+        Answer.objects.bulk_update(to_update, ["value", "updated_at", "updated_by"])
+    if to_delete:
+        Answer.objects.filter(pk__in=to_delete).delete()
+    audit.record(
+        AuditEvent.Action.SECTION_SAVED,
+        user=user,
+        obj=response,
+        case_id=response.case_id,
+        ip=ip,
+        detail={"section": section.key, "changed": changed},
+    )
+    return changed
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def sign_response(
+    *,
+    response: ChecklistResponse,
+    user,
+    attestation: str,
+    lock_version: int,
+    ip: str | None = None,
+) -> ChecklistResponse:
+    """Sign a complete draft: it becomes read-only for good, with its flags frozen on it.
+
+    The caller has re-checked the user's password. Refused while any required, visible
+    item is unanswered.
+    """
+    state = load_state(response)
+    if state.missing:
+        raise SignRefused(state.missing)
+    now = timezone.now()
+    _claim_draft(
+        response,
+        lock_version,
+        status=ChecklistResponse.Status.SIGNED,
+        signed_by=user,
+        signed_at=now,
+        updated_at=now,
+        attestation=attestation,
+        flags_snapshot=[flag.as_dict() for flag in state.flags],
+    )
+    follow_up = _as_date(state.answers.get(FOLLOW_UP_ITEM_KEY))
+    if follow_up is not None:
+        PatientCase.objects.filter(pk=response.case_id).update(
+            follow_up_due=follow_up, updated_at=now
+        )
+    audit.record(
+        AuditEvent.Action.CHECKLIST_SIGNED,
+        user=user,
+        obj=response,
+        case_id=response.case_id,
+        ip=ip,
+        detail={"version": response.version.number, "flags": len(state.flags)},
+    )
+    return response

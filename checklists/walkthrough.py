@@ -1,0 +1,104 @@
+"""Read-side assembly of one response: sections, items, answers, visibility and flags.
+
+Everything a section, review or response page shows, built in a fixed number of queries
+whatever the number of items or answers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import screening
+from .conditions import effective_answers, missing_required, visible_keys
+from .models import Answer, ChecklistResponse, Citation, Item, Section
+
+
+@dataclass
+class SectionState:
+    section: Section
+    items: list[Item]
+    number: int
+    complete: bool = False
+    answered_count: int = 0
+    visible_items: list[Item] = field(default_factory=list)
+    # Visible items plus those whose condition depends on this section's own answers:
+    # the page shows them and a small script hides them until their condition holds.
+    form_items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class ResponseState:
+    response: ChecklistResponse
+    sections: list[SectionState]
+    items: list[Item]
+    answers: dict[str, Any]
+    answer_rows: dict[str, Answer]
+    visible: set[str]
+    missing: list[Item]
+    flags: list[screening.Flag]
+    citations: dict[int, list[Citation]]
+
+    def section(self, key: str) -> SectionState | None:
+        return next((s for s in self.sections if s.section.key == key), None)
+
+    @property
+    def can_sign(self) -> bool:
+        return self.response.is_draft and not self.missing
+
+
+def load_state(response: ChecklistResponse) -> ResponseState:
+    sections = list(Section.objects.filter(version_id=response.version_id).order_by("position"))
+    items = list(Item.objects.filter(version_id=response.version_id).order_by("position"))
+    order = {s.id: s.position for s in sections}
+    items.sort(key=lambda i: (order[i.section_id], i.position))
+    citations: dict[int, list[Citation]] = defaultdict(list)
+    for citation in Citation.objects.filter(item__version_id=response.version_id).select_related(
+        "source"
+    ):
+        citations[citation.item_id].append(citation)
+    rows = {a.item_id: a for a in Answer.objects.filter(response=response)}
+    by_id = {i.id: i for i in items}
+    raw = {by_id[item_id].key: row.value for item_id, row in rows.items() if item_id in by_id}
+    answers = effective_answers(items, raw)
+    visible = visible_keys(items, answers)
+    missing = missing_required(items, answers)
+    missing_keys = {i.key for i in missing}
+
+    if response.is_draft:
+        titles = {item_id: [str(c.source) for c in cs] for item_id, cs in citations.items()}
+        flags = screening.item_caution_flags(items, answers, titles)
+    else:
+        flags = [screening.Flag(**{**f, "sources": tuple(f["sources"])}) for f in response.flags_snapshot]
+
+    states = []
+    for number, section in enumerate(sections, start=1):
+        own = [i for i in items if i.section_id == section.id]
+        shown = [i for i in own if i.key in visible]
+        own_keys = {i.key for i in own}
+        form_items = [
+            i for i in own if i.key in visible or (i.show_when and i.show_when["item"] in own_keys)
+        ]
+        states.append(
+            SectionState(
+                section=section,
+                items=own,
+                number=number,
+                visible_items=shown,
+                form_items=form_items,
+                answered_count=sum(1 for i in shown if i.key in answers),
+                complete=not any(i.key in missing_keys for i in own),
+            )
+        )
+    return ResponseState(
+        response=response,
+        sections=states,
+        items=items,
+        answers=answers,
+        answer_rows={by_id[k].key: v for k, v in rows.items() if k in by_id},
+        visible=visible,
+        missing=missing,
+        flags=flags,
+        citations=citations,
+    )

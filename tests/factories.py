@@ -1,0 +1,135 @@
+"""Plain make_* factories (no factory library): each builds one valid object."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from checklists import services
+from checklists.models import (
+    ChecklistTemplate,
+    Citation,
+    Item,
+    PatientCase,
+    Section,
+    Source,
+    Team,
+    TemplateVersion,
+)
+from checklists.roles import CLINICIAN, ensure_roles
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+SECTION_KEYS = [
+    "medication_interactions",
+    "individual_variability",
+    "legal_verification",
+    "supplier_lab_testing",
+    "plan_and_monitoring",
+]
+
+
+def make_user(username: str | None = None, *, role: str | None = CLINICIAN, teams=(), **extra):
+    user = get_user_model().objects.create_user(
+        username=username or f"user{next(_counter)}", password=PASSWORD, **extra
+    )
+    if role:
+        user.groups.add(ensure_roles()[role])
+    for team in teams:
+        team.members.add(user)
+    return user
+
+
+def make_team(name: str | None = None) -> Team:
+    return Team.objects.create(name=name or f"Team {next(_counter)}")
+
+
+def make_source(key: str = "seed-pain-sleep") -> Source:
+    source, _ = Source.objects.get_or_create(
+        key=key, defaults={"title": "Kratom for pain and sleep", "kind": "source_document"}
+    )
+    return source
+
+
+def make_version(*, extra_items: int = 0, publish: bool = True,
+                 slug: str = services.DEFAULT_TEMPLATE_SLUG) -> TemplateVersion:
+    """A five-section checklist shaped like the default one, small and predictable.
+
+    Section 1 asks which substances are in use; melatonin questions in section 4 show
+    only when melatonin is chosen; a yes to "pregnant" raises a major caution; the plan
+    has the follow-up date. `extra_items` adds optional short-text items to section 2.
+    """
+    template, _ = ChecklistTemplate.objects.get_or_create(
+        slug=slug, defaults={"title": "Kratom & melatonin intake caution checklist",
+                             "canonical_url": "https://example.org/Questionnaire/km"})
+    number = (template.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = TemplateVersion.objects.create(template=template, number=number,
+                                             content_hash=f"hash-{number}")
+    source = make_source()
+    sections = {key: Section.objects.create(version=version, key=key, title=key.replace("_", " ")
+                                            .capitalize(), position=pos)
+                for pos, key in enumerate(SECTION_KEYS, start=1)}
+    specs = [
+        ("medication_interactions", "substances_in_use", "multi_choice", True, None,
+         [{"code": "kratom", "label": "Kratom"}, {"code": "melatonin", "label": "Melatonin"}], None),
+        ("medication_interactions", "current_medications", "medication_list", False, None, [], None),
+        ("medication_interactions", "combined_use", "yes_no_unknown", True,
+         {"item": "substances_in_use", "op": "includes", "value": "melatonin"}, [], None),
+        ("individual_variability", "pregnant", "yes_no_unknown", True, None, [],
+         {"when": ["yes"], "severity": "major", "advice": "Advise against use in pregnancy."}),
+        ("individual_variability", "age_years", "number", False, None, [], None),
+        ("legal_verification", "jurisdiction", "jurisdiction", True, None, [], None),
+        ("supplier_lab_testing", "melatonin_label_checked", "yes_no_unknown", True,
+         {"item": "substances_in_use", "op": "includes", "value": "melatonin"}, [], None),
+        ("supplier_lab_testing", "product_in_use", "product_lot", False, None, [], None),
+        ("plan_and_monitoring", "follow_up_date", "date", True, None, [], None),
+        ("plan_and_monitoring", "clinician_notes", "long_text", False, None, [], None),
+    ]
+    specs += [("individual_variability", f"extra_{n}", "short_text", False, None, [], None)
+              for n in range(extra_items)]
+    positions = dict.fromkeys(SECTION_KEYS, 0)
+    for section_key, key, kind, required, show_when, options, caution in specs:
+        positions[section_key] += 1
+        item = Item.objects.create(version=version, section=sections[section_key], key=key,
+                                   position=positions[section_key], prompt=f"Question {key}?",
+                                   help_text=f"Why {key} matters.", kind=kind, options=options,
+                                   required=required, show_when=show_when, caution=caution)
+        Citation.objects.create(item=item, source=source, locator="Section: safe practices")
+    if publish:
+        version.status = TemplateVersion.Status.PUBLISHED
+        version.published_at = timezone.now()
+        version.save()
+    return version
+
+
+def make_case(team: Team, user, reference: str | None = None, **extra) -> PatientCase:
+    return services.create_case(user=user, team=team,
+                                reference=reference or f"REF-{next(_counter)}", **extra)
+
+
+def make_response(case: PatientCase, user):
+    return services.start_response(case=case, user=user)
+
+
+COMPLETE_ANSWERS = {
+    "medication_interactions": {"substances_in_use": ["kratom", "melatonin"],
+                                "current_medications": [{"name": "oxycodone", "dose": "5 mg",
+                                                         "frequency": "BID"}],
+                                "combined_use": "yes"},
+    "individual_variability": {"pregnant": "no", "age_years": 40},
+    "legal_verification": {"jurisdiction": "US-TX"},
+    "supplier_lab_testing": {"melatonin_label_checked": "yes"},
+    "plan_and_monitoring": {"follow_up_date": "2026-12-01", "clinician_notes": "Start low."},
+}
+
+
+def fill(response, user, answers=COMPLETE_ANSWERS) -> None:
+    for section in response.version.sections.order_by("position"):
+        response.refresh_from_db(fields=["lock_version"])
+        services.save_section(response=response, section=section,
+                              values=answers.get(section.key, {}),
+                              lock_version=response.lock_version, user=user)
+    response.refresh_from_db()
