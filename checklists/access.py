@@ -6,6 +6,8 @@ user may not see is a 404 (never a 403), so its existence is not disclosed.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import Http404
 
 from .models import ChecklistResponse, PatientCase, Team
@@ -33,7 +35,19 @@ def teams_for_user(user):
 
 
 def can_write_clinical(user) -> bool:
-    return user.is_authenticated and user.has_perm(CLINICAL_PERMISSION)
+    """Whether the user holds the clinical write permission (one query, cached on the user)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not hasattr(user, "_can_write_clinical"):
+        app_label, codename = CLINICAL_PERMISSION.split(".")
+        user._can_write_clinical = Permission.objects.filter(
+            Q(user=user) | Q(group__user=user),
+            content_type__app_label=app_label,
+            codename=codename,
+        ).exists()
+    return user._can_write_clinical
 
 
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:

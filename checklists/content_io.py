@@ -26,8 +26,18 @@ from .models import (
 )
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
-ITEM_FIELDS = ("key", "prompt", "help_text", "kind", "options", "required", "show_when", "caution",
-               "cautions", "citations")
+ITEM_FIELDS = (
+    "key",
+    "prompt",
+    "help_text",
+    "kind",
+    "options",
+    "required",
+    "show_when",
+    "caution",
+    "cautions",
+    "citations",
+)
 
 
 class ContentError(ValueError):
@@ -72,7 +82,9 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ContentError(f"{path.name}: not valid JSON at line {error.lineno}: {error.msg}") from None
+        raise ContentError(
+            f"{path.name}: not valid JSON at line {error.lineno}: {error.msg}"
+        ) from None
 
 
 def validate_template_data(data: dict[str, Any], source_keys: set[str]) -> None:
@@ -151,8 +163,11 @@ def load_template(data: dict[str, Any], *, author=None) -> tuple[TemplateVersion
     meta = data["template"]
     template, _ = ChecklistTemplate.objects.get_or_create(
         slug=meta["slug"],
-        defaults={"title": meta["title"], "description": meta.get("description", ""),
-                  "canonical_url": meta["canonical_url"]},
+        defaults={
+            "title": meta["title"],
+            "description": meta.get("description", ""),
+            "canonical_url": meta["canonical_url"],
+        },
     )
     stored = template.versions.filter(content_hash=digest).first()
     if stored is not None:
@@ -167,16 +182,27 @@ def load_template(data: dict[str, Any], *, author=None) -> tuple[TemplateVersion
         author=author,
     )
     for s_pos, section_data in enumerate(sections, start=1):
-        section = Section.objects.create(version=version, key=section_data["key"],
-                                         title=section_data["title"], intro=section_data["intro"],
-                                         position=s_pos)
+        section = Section.objects.create(
+            version=version,
+            key=section_data["key"],
+            title=section_data["title"],
+            intro=section_data["intro"],
+            position=s_pos,
+        )
         for i_pos, item_data in enumerate(section_data["items"], start=1):
             item = Item.objects.create(
-                version=version, section=section, position=i_pos, key=item_data["key"],
-                prompt=item_data["prompt"], help_text=item_data["help_text"],
-                kind=item_data["kind"], options=item_data["options"],
-                required=item_data["required"], show_when=item_data["show_when"],
-                caution=item_data["caution"], caution_tags=item_data["cautions"],
+                version=version,
+                section=section,
+                position=i_pos,
+                key=item_data["key"],
+                prompt=item_data["prompt"],
+                help_text=item_data["help_text"],
+                kind=item_data["kind"],
+                options=item_data["options"],
+                required=item_data["required"],
+                show_when=item_data["show_when"],
+                caution=item_data["caution"],
+                caution_tags=item_data["cautions"],
                 reviewed_on=timezone.localdate(),
             )
             Citation.objects.bulk_create(

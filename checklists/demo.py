@@ -35,8 +35,16 @@ DEMO_ACCOUNTS = [
     DemoAccount("admin", "", None, superuser=True),
 ]
 
-MEDICATIONS = ["sertraline 50 mg", "OxyContin 20mg BID", "Luvox 100 mg", "metformin 500 mg",
-               "warfarin 5 mg", "lisinopril 10 mg", "ibuprofen 400 mg", "zolpidem 10 mg"]
+MEDICATIONS = [
+    "sertraline 50 mg",
+    "OxyContin 20mg BID",
+    "Luvox 100 mg",
+    "metformin 500 mg",
+    "warfarin 5 mg",
+    "lisinopril 10 mg",
+    "ibuprofen 400 mg",
+    "zolpidem 10 mg",
+]
 JURISDICTIONS = ["US-TX", "US-CA", "US-LA", "US-UT", "US-FL", "GB", "US-OR", "US-NY"]
 
 
@@ -77,8 +85,10 @@ def synthetic_value(item, rng: random.Random, case: PatientCase):
     if kind == ItemKind.JURISDICTION:
         return case.jurisdiction or "US-TX"
     if kind == ItemKind.MEDICATION_LIST:
-        return [{"name": name, "dose": "", "frequency": ""}
-                for name in rng.sample(MEDICATIONS, k=rng.randint(0, 3))] or None
+        return [
+            {"name": name, "dose": "", "frequency": ""}
+            for name in rng.sample(MEDICATIONS, k=rng.randint(0, 3))
+        ] or None
     if kind == ItemKind.PRODUCT_LOT:
         return [{"product": "Demo leaf powder", "supplier": "Demo Botanicals", "lot": "K-100"}]
     return None
@@ -94,15 +104,23 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
                 values[item.key] = value
                 if value is not None:
                     answers[item.key] = value
-        services.save_section(response=response, section=section, values=values,
-                              lock_version=response.lock_version, user=user)
+        services.save_section(
+            response=response,
+            section=section,
+            values=values,
+            lock_version=response.lock_version,
+            user=user,
+        )
 
 
 def seed_cases(count: int, seed: int) -> int:
     """Create `count` deterministic cases (skipping references already present)."""
-    rng = random.Random(seed)
-    version = TemplateVersion.objects.published().filter(
-        template__slug=services.DEFAULT_TEMPLATE_SLUG).first()
+    rng = random.Random(seed)  # noqa: S311 (deterministic synthetic data, not security)
+    version = (
+        TemplateVersion.objects.published()
+        .filter(template__slug=services.DEFAULT_TEMPLATE_SLUG)
+        .first()
+    )
     if version is None:
         raise services.NoPublishedVersion("Run load_default_content first.")
     User = get_user_model()
@@ -121,9 +139,13 @@ def seed_cases(count: int, seed: int) -> int:
         if PatientCase.objects.filter(team=teams[team_name], reference=reference).exists():
             continue
         with transaction.atomic():
-            case = services.create_case(user=user, team=teams[team_name], reference=reference,
-                                        jurisdiction=jurisdiction,
-                                        birth_year=rng.randint(1950, 2005))
+            case = services.create_case(
+                user=user,
+                team=teams[team_name],
+                reference=reference,
+                jurisdiction=jurisdiction,
+                birth_year=rng.randint(1950, 2005),
+            )
             if stage < 0.15:
                 created += 1
                 continue
@@ -131,8 +153,11 @@ def seed_cases(count: int, seed: int) -> int:
             full = stage >= 0.45
             fill_response(response, user, rng, sections=5 if full else rng.randint(1, 4))
             if full:
-                services.sign_response(response=response, user=user,
-                                       attestation="Synthetic demo signature.",
-                                       lock_version=response.lock_version)
+                services.sign_response(
+                    response=response,
+                    user=user,
+                    attestation="Synthetic demo signature.",
+                    lock_version=response.lock_version,
+                )
         created += 1
     return created

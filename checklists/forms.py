@@ -42,7 +42,9 @@ class CaseForm(forms.ModelForm):
         self.fields["team"].queryset = teams
         if teams.count() == 1:
             self.fields["team"].widget = forms.HiddenInput()
-        self.fields["birth_year"].widget = forms.NumberInput(attrs={"min": 1900, "inputmode": "numeric"})
+        self.fields["birth_year"].widget = forms.NumberInput(
+            attrs={"min": 1900, "inputmode": "numeric"}
+        )
 
     def clean_reference(self) -> str:
         reference = clean_text(self.cleaned_data["reference"])
@@ -73,7 +75,11 @@ class CaseForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         team, reference = cleaned.get("team"), cleaned.get("reference")
-        if team and reference and PatientCase.objects.filter(team=team, reference=reference).exists():
+        if (
+            team
+            and reference
+            and PatientCase.objects.filter(team=team, reference=reference).exists()
+        ):
             self.add_error("reference", f"{team} already has a case with this reference.")
         return cleaned
 
@@ -152,8 +158,11 @@ class RowListField(forms.Field):
         return rows
 
 
-MEDICATION_COLUMNS = [("name", "Medicine as the patient names it"), ("dose", "Dose"),
-                      ("frequency", "How often")]
+MEDICATION_COLUMNS = [
+    ("name", "Medicine as the patient names it"),
+    ("dose", "Dose"),
+    ("frequency", "How often"),
+]
 PRODUCT_COLUMNS = [("product", "Product"), ("supplier", "Supplier"), ("lot", "Lot on the label")]
 
 
@@ -164,8 +173,13 @@ def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
         return ""
     source = items_by_key[condition["item"]]
     value = condition.get("value")
-    labels = [source.option_label(v) for v in value] if isinstance(value, list) else [
-        source.option_label(value)] if value is not None else []
+    labels = (
+        [source.option_label(v) for v in value]
+        if isinstance(value, list)
+        else [source.option_label(value)]
+        if value is not None
+        else []
+    )
     if condition["op"] == "answered":
         return f"Answer only if “{source.prompt}” has an answer."
     if condition["op"] == "not_equals":

@@ -31,6 +31,10 @@ class NoStoreForAuthenticatedMiddleware:
                 status=409,
             )
         if isinstance(exception, NotClinician):
-            return render(request, "403.html", {"message": "Only clinicians can change checklists."},
-                          status=403)
+            return render(
+                request,
+                "403.html",
+                {"message": "Only clinicians can change checklists."},
+                status=403,
+            )
         return None

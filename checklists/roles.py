@@ -13,14 +13,22 @@ _CONTENT_MODELS = ["checklisttemplate", "templateversion", "section", "item", "c
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLINICIAN: [
-        "view_patientcase", "add_patientcase", "change_patientcase",
-        "view_checklistresponse", "add_checklistresponse", "change_checklistresponse",
-        "view_answer", "add_answer", "change_answer",
+        "view_patientcase",
+        "add_patientcase",
+        "change_patientcase",
+        "view_checklistresponse",
+        "add_checklistresponse",
+        "change_checklistresponse",
+        "view_answer",
+        "add_answer",
+        "change_answer",
     ],
     SUPERVISOR: ["view_patientcase", "view_checklistresponse", "view_answer"],
     AUDITOR: ["view_auditevent", "view_patientcase", "view_checklistresponse", "view_answer"],
     CONTENT_EDITOR: [
-        f"{action}_{model}" for model in _CONTENT_MODELS for action in ("view", "add", "change", "delete")
+        f"{action}_{model}"
+        for model in _CONTENT_MODELS
+        for action in ("view", "add", "change", "delete")
     ],
 }
 
@@ -30,8 +38,9 @@ def ensure_roles() -> dict[str, Group]:
     groups = {}
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="checklists",
-                                                codename__in=codenames)
+        permissions = Permission.objects.filter(
+            content_type__app_label="checklists", codename__in=codenames
+        )
         if len(permissions) != len(set(codenames)):
             missing = set(codenames) - {p.codename for p in permissions}
             raise LookupError(f"Unknown permissions for {name}: {sorted(missing)}")

@@ -25,7 +25,7 @@ from .models import (
     Team,
     TemplateVersion,
 )
-from .walkthrough import load_state
+from .walkthrough import ResponseState, load_state
 
 DEFAULT_TEMPLATE_SLUG = "kratom-melatonin-intake"
 FOLLOW_UP_ITEM_KEY = "follow_up_date"
@@ -77,9 +77,7 @@ def create_case(
 @transaction.atomic
 def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
     version = (
-        TemplateVersion.objects.published()
-        .filter(template__slug=DEFAULT_TEMPLATE_SLUG)
-        .first()
+        TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
     )
     if version is None:
         raise NoPublishedVersion("The checklist has no published version yet.")
@@ -122,19 +120,21 @@ def save_section(
     lock_version: int,
     user,
     ip: str | None = None,
+    state: ResponseState | None = None,
 ) -> list[str]:
     """Save one section's answers as a draft; returns the keys whose answers changed.
 
     Answers to items that the new answers hide (in this section or later ones) are
     removed: a hidden item is never kept as answered. The number of queries does not
-    depend on the number of items.
+    depend on the number of items. A `state` the caller loaded may be passed in: it is
+    safe to reuse because the claim below only succeeds if nothing was written since
+    the page was built (every write bumps the lock version).
     """
     now = timezone.now()
+    state = state or load_state(response, with_flags=False)
     _claim_draft(response, lock_version, updated_at=now)
-    items = list(
-        response.version.items.select_related("section").order_by("section__position", "position")
-    )
-    existing = {a.item_id: a for a in Answer.objects.filter(response=response)}
+    items = state.items
+    existing = state.rows_by_item
     merged = {i.key: existing[i.id].value for i in items if i.id in existing}
     for item in items:
         if item.section_id != section.id:
@@ -152,8 +152,13 @@ def save_section(
         keep = item.key in merged and item.key in visible
         if keep and row is None:
             to_create.append(
-                Answer(response=response, item=item, value=merged[item.key], updated_at=now,
-                       updated_by=user)
+                Answer(
+                    response=response,
+                    item=item,
+                    value=merged[item.key],
+                    updated_at=now,
+                    updated_by=user,
+                )
             )
             changed.append(item.key)
         elif keep and row.value != merged[item.key]:

@@ -9,8 +9,11 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
     path("cases/<int:case_id>/checklists/new/", cases.checklist_start, name="checklist_start"),
     path("responses/<int:response_id>/", responses.response_detail, name="response_detail"),
-    path("responses/<int:response_id>/sections/<slug:section_key>/", responses.section,
-         name="section"),
+    path(
+        "responses/<int:response_id>/sections/<slug:section_key>/",
+        responses.section,
+        name="section",
+    ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
 ]

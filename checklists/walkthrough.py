@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import screening
@@ -37,27 +38,41 @@ class ResponseState:
     answer_rows: dict[str, Answer]
     visible: set[str]
     missing: list[Item]
-    flags: list[screening.Flag]
-    citations: dict[int, list[Citation]]
+    flags: list[screening.Flag] | None  # None: not computed (see load_state)
+    # Answer rows by item id, for writers that update them in place.
+    rows_by_item: dict[int, Answer]
 
     def section(self, key: str) -> SectionState | None:
         return next((s for s in self.sections if s.section.key == key), None)
+
+    @cached_property
+    def citations(self) -> dict[int, list[Citation]]:
+        """Citations by item id, loaded on first use (one query)."""
+        found: dict[int, list[Citation]] = defaultdict(list)
+        rows = Citation.objects.filter(item__version_id=self.response.version_id)
+        for citation in rows.select_related("source").order_by("id"):
+            found[citation.item_id].append(citation)
+        return found
+
+    def ensure_flags(self) -> list[screening.Flag]:
+        if self.flags is None:
+            self.flags = draft_flags(self)
+        return self.flags
 
     @property
     def can_sign(self) -> bool:
         return self.response.is_draft and not self.missing
 
 
-def load_state(response: ChecklistResponse) -> ResponseState:
+def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> ResponseState:
+    """Everything about one response that pages show; `with_flags=False` skips the
+    screening (and its citation query) for write paths that do not render."""
     sections = list(Section.objects.filter(version_id=response.version_id).order_by("position"))
     items = list(Item.objects.filter(version_id=response.version_id).order_by("position"))
-    order = {s.id: s.position for s in sections}
-    items.sort(key=lambda i: (order[i.section_id], i.position))
-    citations: dict[int, list[Citation]] = defaultdict(list)
-    for citation in Citation.objects.filter(item__version_id=response.version_id).select_related(
-        "source"
-    ):
-        citations[citation.item_id].append(citation)
+    by_section = {s.id: s for s in sections}
+    for item in items:
+        item.section = by_section[item.section_id]  # no query per item.section later
+    items.sort(key=lambda i: (i.section.position, i.position))
     rows = {a.item_id: a for a in Answer.objects.filter(response=response)}
     by_id = {i.id: i for i in items}
     raw = {by_id[item_id].key: row.value for item_id, row in rows.items() if item_id in by_id}
@@ -66,11 +81,13 @@ def load_state(response: ChecklistResponse) -> ResponseState:
     missing = missing_required(items, answers)
     missing_keys = {i.key for i in missing}
 
-    if response.is_draft:
-        titles = {item_id: [str(c.source) for c in cs] for item_id, cs in citations.items()}
-        flags = screening.item_caution_flags(items, answers, titles)
-    else:
-        flags = [screening.Flag(**{**f, "sources": tuple(f["sources"])}) for f in response.flags_snapshot]
+    flags = (
+        None
+        if response.is_draft
+        else [
+            screening.Flag(**{**f, "sources": tuple(f["sources"])}) for f in response.flags_snapshot
+        ]
+    )
 
     states = []
     for number, section in enumerate(sections, start=1):
@@ -91,7 +108,7 @@ def load_state(response: ChecklistResponse) -> ResponseState:
                 complete=not any(i.key in missing_keys for i in own),
             )
         )
-    return ResponseState(
+    state = ResponseState(
         response=response,
         sections=states,
         items=items,
@@ -100,5 +117,14 @@ def load_state(response: ChecklistResponse) -> ResponseState:
         visible=visible,
         missing=missing,
         flags=flags,
-        citations=citations,
+        rows_by_item=rows,
     )
+    if with_flags:
+        state.ensure_flags()
+    return state
+
+
+def draft_flags(state: ResponseState) -> list[screening.Flag]:
+    """The flags a draft raises now (a signed response shows its frozen snapshot)."""
+    titles = {item_id: [str(c.source) for c in cs] for item_id, cs in state.citations.items()}
+    return screening.item_caution_flags(state.items, state.answers, titles)

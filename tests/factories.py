@@ -54,8 +54,9 @@ def make_source(key: str = "seed-pain-sleep") -> Source:
     return source
 
 
-def make_version(*, extra_items: int = 0, publish: bool = True,
-                 slug: str = services.DEFAULT_TEMPLATE_SLUG) -> TemplateVersion:
+def make_version(
+    *, extra_items: int = 0, publish: bool = True, slug: str = services.DEFAULT_TEMPLATE_SLUG
+) -> TemplateVersion:
     """A five-section checklist shaped like the default one, small and predictable.
 
     Section 1 asks which substances are in use; melatonin questions in section 4 show
@@ -63,40 +64,97 @@ def make_version(*, extra_items: int = 0, publish: bool = True,
     has the follow-up date. `extra_items` adds optional short-text items to section 2.
     """
     template, _ = ChecklistTemplate.objects.get_or_create(
-        slug=slug, defaults={"title": "Kratom & melatonin intake caution checklist",
-                             "canonical_url": "https://example.org/Questionnaire/km"})
-    number = (template.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    version = TemplateVersion.objects.create(template=template, number=number,
-                                             content_hash=f"hash-{number}")
+        slug=slug,
+        defaults={
+            "title": "Kratom & melatonin intake caution checklist",
+            "canonical_url": "https://example.org/Questionnaire/km",
+        },
+    )
+    number = (
+        template.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    version = TemplateVersion.objects.create(
+        template=template, number=number, content_hash=f"hash-{number}"
+    )
     source = make_source()
-    sections = {key: Section.objects.create(version=version, key=key, title=key.replace("_", " ")
-                                            .capitalize(), position=pos)
-                for pos, key in enumerate(SECTION_KEYS, start=1)}
+    sections = {
+        key: Section.objects.create(
+            version=version, key=key, title=key.replace("_", " ").capitalize(), position=pos
+        )
+        for pos, key in enumerate(SECTION_KEYS, start=1)
+    }
     specs = [
-        ("medication_interactions", "substances_in_use", "multi_choice", True, None,
-         [{"code": "kratom", "label": "Kratom"}, {"code": "melatonin", "label": "Melatonin"}], None),
-        ("medication_interactions", "current_medications", "medication_list", False, None, [], None),
-        ("medication_interactions", "combined_use", "yes_no_unknown", True,
-         {"item": "substances_in_use", "op": "includes", "value": "melatonin"}, [], None),
-        ("individual_variability", "pregnant", "yes_no_unknown", True, None, [],
-         {"when": ["yes"], "severity": "major", "advice": "Advise against use in pregnancy."}),
+        (
+            "medication_interactions",
+            "substances_in_use",
+            "multi_choice",
+            True,
+            None,
+            [{"code": "kratom", "label": "Kratom"}, {"code": "melatonin", "label": "Melatonin"}],
+            None,
+        ),
+        (
+            "medication_interactions",
+            "current_medications",
+            "medication_list",
+            False,
+            None,
+            [],
+            None,
+        ),
+        (
+            "medication_interactions",
+            "combined_use",
+            "yes_no_unknown",
+            True,
+            {"item": "substances_in_use", "op": "includes", "value": "melatonin"},
+            [],
+            None,
+        ),
+        (
+            "individual_variability",
+            "pregnant",
+            "yes_no_unknown",
+            True,
+            None,
+            [],
+            {"when": ["yes"], "severity": "major", "advice": "Advise against use in pregnancy."},
+        ),
         ("individual_variability", "age_years", "number", False, None, [], None),
         ("legal_verification", "jurisdiction", "jurisdiction", True, None, [], None),
-        ("supplier_lab_testing", "melatonin_label_checked", "yes_no_unknown", True,
-         {"item": "substances_in_use", "op": "includes", "value": "melatonin"}, [], None),
+        (
+            "supplier_lab_testing",
+            "melatonin_label_checked",
+            "yes_no_unknown",
+            True,
+            {"item": "substances_in_use", "op": "includes", "value": "melatonin"},
+            [],
+            None,
+        ),
         ("supplier_lab_testing", "product_in_use", "product_lot", False, None, [], None),
         ("plan_and_monitoring", "follow_up_date", "date", True, None, [], None),
         ("plan_and_monitoring", "clinician_notes", "long_text", False, None, [], None),
     ]
-    specs += [("individual_variability", f"extra_{n}", "short_text", False, None, [], None)
-              for n in range(extra_items)]
+    specs += [
+        ("individual_variability", f"extra_{n}", "short_text", False, None, [], None)
+        for n in range(extra_items)
+    ]
     positions = dict.fromkeys(SECTION_KEYS, 0)
     for section_key, key, kind, required, show_when, options, caution in specs:
         positions[section_key] += 1
-        item = Item.objects.create(version=version, section=sections[section_key], key=key,
-                                   position=positions[section_key], prompt=f"Question {key}?",
-                                   help_text=f"Why {key} matters.", kind=kind, options=options,
-                                   required=required, show_when=show_when, caution=caution)
+        item = Item.objects.create(
+            version=version,
+            section=sections[section_key],
+            key=key,
+            position=positions[section_key],
+            prompt=f"Question {key}?",
+            help_text=f"Why {key} matters.",
+            kind=kind,
+            options=options,
+            required=required,
+            show_when=show_when,
+            caution=caution,
+        )
         Citation.objects.create(item=item, source=source, locator="Section: safe practices")
     if publish:
         version.status = TemplateVersion.Status.PUBLISHED
@@ -106,8 +164,9 @@ def make_version(*, extra_items: int = 0, publish: bool = True,
 
 
 def make_case(team: Team, user, reference: str | None = None, **extra) -> PatientCase:
-    return services.create_case(user=user, team=team,
-                                reference=reference or f"REF-{next(_counter)}", **extra)
+    return services.create_case(
+        user=user, team=team, reference=reference or f"REF-{next(_counter)}", **extra
+    )
 
 
 def make_response(case: PatientCase, user):
@@ -115,10 +174,11 @@ def make_response(case: PatientCase, user):
 
 
 COMPLETE_ANSWERS = {
-    "medication_interactions": {"substances_in_use": ["kratom", "melatonin"],
-                                "current_medications": [{"name": "oxycodone", "dose": "5 mg",
-                                                         "frequency": "BID"}],
-                                "combined_use": "yes"},
+    "medication_interactions": {
+        "substances_in_use": ["kratom", "melatonin"],
+        "current_medications": [{"name": "oxycodone", "dose": "5 mg", "frequency": "BID"}],
+        "combined_use": "yes",
+    },
     "individual_variability": {"pregnant": "no", "age_years": 40},
     "legal_verification": {"jurisdiction": "US-TX"},
     "supplier_lab_testing": {"melatonin_label_checked": "yes"},
@@ -129,7 +189,11 @@ COMPLETE_ANSWERS = {
 def fill(response, user, answers=COMPLETE_ANSWERS) -> None:
     for section in response.version.sections.order_by("position"):
         response.refresh_from_db(fields=["lock_version"])
-        services.save_section(response=response, section=section,
-                              values=answers.get(section.key, {}),
-                              lock_version=response.lock_version, user=user)
+        services.save_section(
+            response=response,
+            section=section,
+            values=answers.get(section.key, {}),
+            lock_version=response.lock_version,
+            user=user,
+        )
     response.refresh_from_db()

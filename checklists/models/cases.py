@@ -71,7 +71,9 @@ class PatientCase(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["team", "reference"], name="case_reference_unique_in_team"),
+            models.UniqueConstraint(
+                fields=["team", "reference"], name="case_reference_unique_in_team"
+            ),
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
                 name="case_birth_year_plausible",
@@ -115,7 +117,9 @@ class ChecklistResponse(models.Model):
     amend_reason = models.TextField(blank=True)
     # Optimistic concurrency: every write bumps it; a write from a stale page is refused.
     lock_version = models.PositiveIntegerField(default=0)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     signed_by = models.ForeignKey(
@@ -132,7 +136,8 @@ class ChecklistResponse(models.Model):
         ordering = ["-started_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)),
+                condition=Q(status="draft")
+                | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)),
                 name="signed_response_has_signer",
             ),
         ]
@@ -152,11 +157,15 @@ class Answer(models.Model):
     date, or a list of objects for the structured kinds (medication list, product and lot).
     """
 
-    response = models.ForeignKey(ChecklistResponse, on_delete=models.CASCADE, related_name="answers")
+    response = models.ForeignKey(
+        ChecklistResponse, on_delete=models.CASCADE, related_name="answers"
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     value = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

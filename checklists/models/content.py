@@ -116,7 +116,9 @@ class TemplateVersion(models.Model):
 
     FROZEN = (Status.PUBLISHED, Status.RETIRED)
 
-    template = models.ForeignKey(ChecklistTemplate, on_delete=models.PROTECT, related_name="versions")
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.PROTECT, related_name="versions"
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     content_hash = models.CharField(max_length=64, blank=True)
@@ -146,10 +148,6 @@ class TemplateVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.template.title} v{self.number} ({self.get_status_display()})"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status in self.FROZEN
-
     def save(self, *args, **kwargs):
         """Refuse any change to a frozen version except published → retired."""
         if self.pk is not None:
@@ -172,13 +170,9 @@ class TemplateVersion(models.Model):
             raise ImmutableContentError("A published or retired version cannot be deleted.")
         return super().delete(*args, **kwargs)
 
-    def ordered_items(self) -> list[Item]:
-        """All items in checklist order, with their section, in two queries."""
-        return list(
-            Item.objects.filter(section__version=self)
-            .select_related("section")
-            .order_by("section__position", "position")
-        )
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in self.FROZEN
 
 
 class FrozenContentQuerySet(models.QuerySet):
@@ -206,6 +200,14 @@ class FrozenWithVersion(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
     def owning_version(self) -> TemplateVersion:
         return self.version
 
@@ -216,14 +218,6 @@ class FrozenWithVersion(models.Model):
             raise ImmutableContentError(
                 "This content belongs to a published version; start a new draft to change it."
             )
-
-    def save(self, *args, **kwargs):
-        self._refuse_if_frozen()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self._refuse_if_frozen()
-        return super().delete(*args, **kwargs)
 
 
 class Section(FrozenWithVersion):
@@ -307,8 +301,8 @@ class Citation(FrozenWithVersion):
     class Meta:
         ordering = ["item", "id"]
 
-    def owning_version(self) -> TemplateVersion:
-        return self.item.version
-
     def __str__(self) -> str:
         return f"{self.source} — {self.locator}" if self.locator else str(self.source)
+
+    def owning_version(self) -> TemplateVersion:
+        return self.item.version

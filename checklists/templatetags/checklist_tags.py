@@ -36,8 +36,9 @@ def answer_display(item, answers):
     if item.kind in (ItemKind.MEDICATION_LIST, ItemKind.PRODUCT_LOT):
         return format_html(
             '<ul class="mb-0">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((" · ".join(v for v in row.values() if v),)
-                                                for row in value)),
+            format_html_join(
+                "", "<li>{}</li>", ((" · ".join(v for v in row.values() if v),) for row in value)
+            ),
         )
     return str(value)
 

@@ -26,19 +26,31 @@ def case_list(request):
     if request.method == "POST":
         search = CaseSearchForm(request.POST)
         request.session[SEARCH_SESSION_KEY] = search.cleaned_data["q"] if search.is_valid() else ""
-        return redirect(f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path)
+        return redirect(
+            f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path
+        )
     search = CaseSearchForm(initial={"q": request.session.get(SEARCH_SESSION_KEY, "")})
     filters = CaseFilterForm(request.GET)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    cases = PatientCase.objects.visible_to(request.user).with_checklist_state().select_related("team")
+    cases = (
+        PatientCase.objects.visible_to(request.user).with_checklist_state().select_related("team")
+    )
     cases = cases.with_status(status, timezone.localdate())
     if query := request.session.get(SEARCH_SESSION_KEY):
         cases = cases.filter(reference__icontains=query)
     page = Paginator(cases, settings.CASES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "checklists/case_list.html", {
-        "page": page, "search": search, "filters": filters, "status": status,
-        "query": request.session.get(SEARCH_SESSION_KEY, ""), "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "checklists/case_list.html",
+        {
+            "page": page,
+            "search": search,
+            "filters": filters,
+            "status": status,
+            "query": request.session.get(SEARCH_SESSION_KEY, ""),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -47,8 +59,9 @@ def case_new(request):
     teams = teams_for_user(request.user)
     form = CaseForm(request.POST or None, teams=teams, initial={"team": teams.first()})
     if request.method == "POST" and teams and form.is_valid():
-        case = services.create_case(user=request.user, ip=audit.client_ip(request),
-                                    **form.cleaned_data)
+        case = services.create_case(
+            user=request.user, ip=audit.client_ip(request), **form.cleaned_data
+        )
         messages.success(request, f"Case {case.reference} created.")
         return redirect("case_detail", case_id=case.pk)
     return render(request, "checklists/case_form.html", {"form": form, "teams": teams})
@@ -58,11 +71,22 @@ def case_new(request):
 def case_detail(request, case_id: int):
     case = get_case_for_user(request.user, case_id)
     responses = case.responses.select_related("version__template", "started_by", "signed_by")
-    audit.record(AuditEvent.Action.CASE_VIEWED, user=request.user, obj=case, case_id=case.pk,
-                 ip=audit.client_ip(request))
-    return render(request, "checklists/case_detail.html", {
-        "case": case, "responses": responses, "today": timezone.localdate(),
-    })
+    audit.record(
+        AuditEvent.Action.CASE_VIEWED,
+        user=request.user,
+        obj=case,
+        case_id=case.pk,
+        ip=audit.client_ip(request),
+    )
+    return render(
+        request,
+        "checklists/case_detail.html",
+        {
+            "case": case,
+            "responses": responses,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -70,8 +94,9 @@ def case_detail(request, case_id: int):
 def checklist_start(request, case_id: int):
     case = get_case_for_user(request.user, case_id, for_edit=True)
     try:
-        response = services.start_response(case=case, user=request.user,
-                                           ip=audit.client_ip(request))
+        response = services.start_response(
+            case=case, user=request.user, ip=audit.client_ip(request)
+        )
     except services.NoPublishedVersion as error:
         messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)

@@ -19,43 +19,77 @@ from ..walkthrough import load_state
 def response_detail(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
     state = load_state(response)
-    audit.record(AuditEvent.Action.CHECKLIST_VIEWED, user=request.user, obj=response,
-                 case_id=response.case_id, ip=audit.client_ip(request))
+    audit.record(
+        AuditEvent.Action.CHECKLIST_VIEWED,
+        user=request.user,
+        obj=response,
+        case_id=response.case_id,
+        ip=audit.client_ip(request),
+    )
     next_section = next((s for s in state.sections if not s.complete), state.sections[0])
-    return render(request, "checklists/response_detail.html", {
-        "response": response, "state": state, "next_section": next_section,
-        "can_edit": response.is_draft and can_write_clinical(request.user),
-    })
+    return render(
+        request,
+        "checklists/response_detail.html",
+        {
+            "response": response,
+            "state": state,
+            "next_section": next_section,
+            "can_edit": response.is_draft and can_write_clinical(request.user),
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def section(request, response_id: int, section_key: str):
-    response = get_response_for_user(request.user, response_id,
-                                     for_edit=request.method == "POST")
-    state = load_state(response)
+    response = get_response_for_user(request.user, response_id, for_edit=request.method == "POST")
+    state = load_state(response, with_flags=request.method == "GET")
     current = state.section(section_key)
     if current is None:
         raise Http404("No such section.")
     if not response.is_draft:
         messages.info(request, "This checklist is signed; it is shown read-only.")
         return redirect("response_detail", response_id=response.pk)
-    form = SectionForm(request.POST or None, items=current.form_items, answers=state.answers,
-                       initial={"lock_version": response.lock_version})
+    form = SectionForm(
+        request.POST or None,
+        items=current.form_items,
+        answers=state.answers,
+        initial={"lock_version": response.lock_version},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_section(response=response, section=current.section, values=form.values(),
-                                  lock_version=form.cleaned_data["lock_version"], user=request.user,
-                                  ip=audit.client_ip(request))
+            services.save_section(
+                response=response,
+                section=current.section,
+                values=form.values(),
+                lock_version=form.cleaned_data["lock_version"],
+                user=request.user,
+                ip=audit.client_ip(request),
+                state=state,
+            )
         except services.StaleResponse:
-            return render(request, "checklists/conflict.html", {
-                "response": response, "section": current.section,
-            }, status=409)
+            return render(
+                request,
+                "checklists/conflict.html",
+                {
+                    "response": response,
+                    "section": current.section,
+                },
+                status=409,
+            )
         return _after_save(request, response, state, current)
-    return render(request, "checklists/section_form.html", {
-        "response": response, "state": state, "current": current, "form": form,
-        "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
-    })
+    state.ensure_flags()
+    return render(
+        request,
+        "checklists/section_form.html",
+        {
+            "response": response,
+            "state": state,
+            "current": current,
+            "form": form,
+            "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
+        },
+    )
 
 
 def _after_save(request, response, state, current):
@@ -75,9 +109,15 @@ def review(request, response_id: int):
         return redirect("response_detail", response_id=response.pk)
     state = load_state(response)
     form = SignForm(user=request.user, initial={"lock_version": response.lock_version})
-    return render(request, "checklists/review.html", {
-        "response": response, "state": state, "form": form,
-    })
+    return render(
+        request,
+        "checklists/review.html",
+        {
+            "response": response,
+            "state": state,
+            "form": form,
+        },
+    )
 
 
 @login_required
@@ -87,20 +127,33 @@ def sign(request, response_id: int):
     form = SignForm(request.POST, user=request.user)
     if form.is_valid():
         try:
-            services.sign_response(response=response, user=request.user,
-                                   attestation=form.fields["attest"].label,
-                                   lock_version=form.cleaned_data["lock_version"],
-                                   ip=audit.client_ip(request))
+            services.sign_response(
+                response=response,
+                user=request.user,
+                attestation=form.fields["attest"].label,
+                lock_version=form.cleaned_data["lock_version"],
+                ip=audit.client_ip(request),
+            )
         except services.SignRefused as refusal:
             form.add_error(None, str(refusal))
         except services.StaleResponse:
-            form.add_error(None, "Someone saved this checklist since you opened the review. "
-                                 "Check the answers below and sign again.")
+            form.add_error(
+                None,
+                "Someone saved this checklist since you opened the review. "
+                "Check the answers below and sign again.",
+            )
         else:
             messages.success(request, "Checklist signed. It is now read-only.")
             return redirect("response_detail", response_id=response.pk)
     state = load_state(response)
     response.refresh_from_db(fields=["lock_version"])
-    return render(request, "checklists/review.html", {
-        "response": response, "state": state, "form": form,
-    }, status=400)
+    return render(
+        request,
+        "checklists/review.html",
+        {
+            "response": response,
+            "state": state,
+            "form": form,
+        },
+        status=400,
+    )

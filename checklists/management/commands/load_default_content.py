@@ -23,10 +23,12 @@ class Command(BaseCommand):
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
         if created:
-            self.stdout.write(self.style.SUCCESS(
-                f"{version.template.title}: stored version {version.number} "
-                f"({version.get_status_display().lower()})."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{version.template.title}: stored version {version.number} "
+                    f"({version.get_status_display().lower()})."
+                )
+            )
         else:
             self.stdout.write(
                 f"{version.template.title}: unchanged (matches version {version.number})."

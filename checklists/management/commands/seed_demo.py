@@ -19,8 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, cases: int, seed: int, **options):
         if not settings.DEMO_MODE:
-            raise CommandError("seed_demo runs only in demo mode (DJANGO_DEMO=1): it never "
-                               "creates demo accounts in a production database.")
+            raise CommandError(
+                "seed_demo runs only in demo mode (DJANGO_DEMO=1): it never "
+                "creates demo accounts in a production database."
+            )
         if cases < 0:
             raise CommandError("--cases must be 0 or more.")
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)

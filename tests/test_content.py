@@ -1,0 +1,237 @@
+"""Content: published versions are frozen; the default checklist is complete and cited."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from checklists import content_io
+from checklists.models import (
+    ChecklistTemplate,
+    Citation,
+    ImmutableContentError,
+    Item,
+    Section,
+    Source,
+    TemplateVersion,
+)
+
+from .factories import make_version
+
+pytestmark = pytest.mark.django_db
+
+SECTION_ORDER = [
+    "medication_interactions",
+    "individual_variability",
+    "legal_verification",
+    "supplier_lab_testing",
+    "plan_and_monitoring",
+]
+CAUTION_TAGS = {
+    "professional_consultation",
+    "medication_interactions",
+    "kratom_melatonin_combination",
+    "side_effects_dependence",
+    "individual_physiology",
+    "health_conditions",
+    "addiction_withdrawal_history",
+    "legal_status_varies",
+    "legal_verification",
+    "reputable_supplier",
+    "third_party_lab_results",
+    "start_low_dose",
+    "regular_monitoring",
+}
+
+
+class TestPublishedVersionIsFrozen:
+    @pytest.fixture
+    def published(self):
+        return make_version()
+
+    def test_version_fields_refuse_change(self, published):
+        published.change_summary = "edited"
+        with pytest.raises(ImmutableContentError):
+            published.save()
+
+    def test_version_can_only_move_to_retired(self, published):
+        published.status = TemplateVersion.Status.RETIRED
+        published.save()
+        published.status = TemplateVersion.Status.DRAFT
+        with pytest.raises(ImmutableContentError):
+            published.save()
+
+    def test_version_refuses_delete(self, published):
+        with pytest.raises(ImmutableContentError):
+            published.delete()
+        with pytest.raises(ImmutableContentError):
+            TemplateVersion.objects.filter(pk=published.pk).delete()
+        with pytest.raises(ImmutableContentError):
+            TemplateVersion.objects.filter(pk=published.pk).update(change_summary="x")
+
+    @pytest.mark.parametrize("model", [Section, Item, Citation])
+    def test_rows_refuse_save_delete_and_bulk_writes(self, published, model):
+        row = model.objects.filter(
+            **({"item__version": published} if model is Citation else {"version": published})
+        ).first()
+        field = "locator" if model is Citation else "title" if model is Section else "prompt"
+        setattr(row, field, "changed")
+        with pytest.raises(ImmutableContentError):
+            row.save()
+        with pytest.raises(ImmutableContentError):
+            row.delete()
+        with pytest.raises(ImmutableContentError):
+            model.objects.filter(pk=row.pk).update(**{field: "changed"})
+        with pytest.raises(ImmutableContentError):
+            model.objects.filter(pk=row.pk).delete()
+        row.refresh_from_db()
+        assert getattr(row, field) != "changed"
+
+    def test_new_rows_cannot_be_added_to_a_published_version(self, published):
+        section = published.sections.first()
+        with pytest.raises(ImmutableContentError):
+            Item.objects.create(
+                version=published,
+                section=section,
+                key="sneaky",
+                position=99,
+                prompt="?",
+                kind="short_text",
+            )
+
+    def test_a_draft_version_can_be_edited(self):
+        draft = make_version(publish=False)
+        item = draft.items.first()
+        item.prompt = "Reworded"
+        item.save()
+        assert Item.objects.get(pk=item.pk).prompt == "Reworded"
+
+    def test_admin_shows_published_content_read_only(self, published, admin_client):
+        item = published.items.first()
+        page = admin_client.get(f"/admin/checklists/item/{item.pk}/change/")
+        assert page.status_code == 200
+        assert b'name="prompt"' not in page.content  # rendered as text, not an input
+        assert (
+            admin_client.post(
+                f"/admin/checklists/item/{item.pk}/delete/", {"post": "yes"}
+            ).status_code
+            == 403
+        )
+        assert Item.objects.filter(pk=item.pk).exists()
+
+
+def load_file_data():
+    return json.loads((content_io.CONTENT_DIR / "default_checklist.json").read_text())
+
+
+class TestDefaultChecklist:
+    def test_five_sections_in_the_designed_order_with_at_least_30_items(self):
+        data = load_file_data()
+        assert [s["key"] for s in data["sections"]] == SECTION_ORDER
+        assert sum(len(s["items"]) for s in data["sections"]) >= 30
+
+    def test_every_caution_of_the_source_documents_has_an_item(self):
+        covered = {
+            tag
+            for s in load_file_data()["sections"]
+            for i in s["items"]
+            for tag in i.get("cautions", [])
+        }
+        assert CAUTION_TAGS - covered == set()
+
+    def test_every_item_cites_a_known_source(self):
+        sources = {
+            s["key"] for s in json.loads((content_io.CONTENT_DIR / "sources.json").read_text())
+        }
+        for section in load_file_data()["sections"]:
+            for item in section["items"]:
+                assert item["citations"], item["key"]
+                for citation in item["citations"]:
+                    assert citation["source"] in sources, (item["key"], citation["source"])
+
+    def test_both_source_documents_are_cited(self):
+        cited = {
+            c["source"]
+            for s in load_file_data()["sections"]
+            for i in s["items"]
+            for c in i["citations"]
+        }
+        assert {"seed-pain-sleep", "seed-addiction-recovery"} <= cited
+
+    def test_melatonin_product_questions_show_only_when_melatonin_is_used(self):
+        items = {i["key"]: i for s in load_file_data()["sections"] for i in s["items"]}
+        condition = {"item": "substances_in_use", "op": "includes", "value": "melatonin"}
+        assert items["melatonin_content_verified"]["show_when"] == condition
+        assert items["follow_up_date"]["kind"] == "date"
+
+
+class TestLoadDefaultContent:
+    def test_loads_published_and_a_second_run_changes_nothing(self):
+        call_command("load_default_content")
+        version = TemplateVersion.objects.get()
+        assert version.status == "published" and len(version.content_hash) == 64
+        counts = (Source.objects.count(), Item.objects.count(), Citation.objects.count())
+        call_command("load_default_content")
+        assert TemplateVersion.objects.count() == 1
+        assert (Source.objects.count(), Item.objects.count(), Citation.objects.count()) == counts
+        assert Item.objects.count() >= 30
+
+    def test_a_changed_file_becomes_a_new_draft(self):
+        call_command("load_default_content")
+        data = load_file_data()
+        data["sections"][0]["items"][0]["prompt"] = "A reworded first question?"
+        version, created = content_io.load_template(data)
+        assert created and version.number == 2 and version.status == "draft"
+        first = TemplateVersion.objects.get(number=1)
+        assert first.status == "published"
+        assert (
+            first.items.get(key=data["sections"][0]["items"][0]["key"]).prompt
+            != "A reworded first question?"
+        )
+        # Loading the same changed content again stores nothing new.
+        assert content_io.load_template(data) == (version, False)
+
+    @pytest.mark.parametrize(
+        "mutate,message",
+        [
+            (
+                lambda d: d["sections"][1]["items"].append(dict(d["sections"][0]["items"][0])),
+                "key repeats",
+            ),
+            (lambda d: d["sections"][0]["items"][0].update(citations=[]), "cites no source"),
+            (lambda d: d["sections"][0]["items"][0].update(kind="essay"), "unknown kind"),
+            (
+                lambda d: d["sections"][0]["items"][0].update(
+                    show_when={"item": "follow_up_date", "op": "answered"}
+                ),
+                "missing or later item",
+            ),
+            (
+                lambda d: d["sections"][0]["items"][0]["citations"][0].update(source="nowhere"),
+                "unknown source",
+            ),
+            (lambda d: d.pop("sections"), "missing top-level key"),
+        ],
+    )
+    def test_a_malformed_file_is_refused_whole(self, mutate, message):
+        call_command("load_default_content")
+        data = load_file_data()
+        mutate(data)
+        with pytest.raises(content_io.ContentError, match=message):
+            content_io.load_template(data)
+        assert TemplateVersion.objects.count() == 1
+
+    def test_roles_are_created(self):
+        call_command("load_default_content")
+        from django.contrib.auth.models import Group
+
+        assert set(Group.objects.values_list("name", flat=True)) >= {
+            "Clinicians",
+            "Content editors",
+            "Auditors",
+            "Supervisors",
+        }
+
+    def test_template_canonical_url(self):
+        call_command("load_default_content")
+        assert ChecklistTemplate.objects.get().canonical_url.startswith("https://")
