@@ -115,7 +115,6 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
 
 def seed_cases(count: int, seed: int) -> int:
     """Create `count` deterministic cases (skipping references already present)."""
-    rng = random.Random(seed)  # noqa: S311 (deterministic synthetic data, not security)
     version = (
         TemplateVersion.objects.published()
         .filter(template__slug=services.DEFAULT_TEMPLATE_SLUG)
@@ -131,6 +130,8 @@ def seed_cases(count: int, seed: int) -> int:
     teams = {t.name: t for t in Team.objects.filter(name__in=team_users)}
     created = 0
     for index in range(count):
+        # One generator per case, so a case's data does not depend on which others exist.
+        rng = random.Random(f"{seed}:{index}")  # noqa: S311 (synthetic data, not security)
         team_name = DEMO_TEAM if rng.random() < 0.8 else OTHER_TEAM
         user = rng.choice(team_users[team_name])
         reference = f"S{seed}-{index + 1:05d}"

@@ -144,6 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+CSRF_FAILURE_VIEW = "checklists.views.system.csrf_failure"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "case_list"
 LOGOUT_REDIRECT_URL = "login"

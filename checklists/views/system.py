@@ -1,5 +1,6 @@
 from django.db import connection
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -15,3 +16,8 @@ def healthz(request):
     except Exception:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def csrf_failure(request, reason=""):
+    """A form posted without a valid CSRF token: a plain explanation, status 403."""
+    return render(request, "403_csrf.html", status=403)
