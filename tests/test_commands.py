@@ -12,12 +12,19 @@ pytestmark = pytest.mark.django_db
 
 
 def snapshot():
-    cases = list(PatientCase.objects.order_by("team__name", "reference").values_list(
-        "team__name", "reference", "jurisdiction", "birth_year"))
-    responses = list(ChecklistResponse.objects.order_by("case__reference").values_list(
-        "case__reference", "status"))
-    answers = sorted(Answer.objects.values_list("response__case__reference", "item__key", "value"),
-                     key=repr)
+    cases = list(
+        PatientCase.objects.order_by("team__name", "reference").values_list(
+            "team__name", "reference", "jurisdiction", "birth_year"
+        )
+    )
+    responses = list(
+        ChecklistResponse.objects.order_by("case__reference").values_list(
+            "case__reference", "status"
+        )
+    )
+    answers = sorted(
+        Answer.objects.values_list("response__case__reference", "item__key", "value"), key=repr
+    )
     return cases, responses, answers
 
 
