@@ -7,6 +7,7 @@ already stored changes nothing.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from pathlib import Path
@@ -16,13 +17,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import (
+    Agent,
     ChecklistTemplate,
     Citation,
+    InteractionRule,
     Item,
     ItemKind,
     Section,
     Source,
+    Substance,
+    SubstanceAlias,
     TemplateVersion,
+    VariabilityRule,
+    normalise_name,
 )
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -35,9 +42,13 @@ ITEM_FIELDS = (
     "required",
     "show_when",
     "caution",
+    "screening",
     "cautions",
     "citations",
 )
+
+
+SCREENING_ROLES = {"substances", "factors", "medications", "jurisdiction", "products"}
 
 
 class ContentError(ValueError):
@@ -60,6 +71,7 @@ def canonical_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "required": bool(item.get("required", True)),
                     "show_when": item.get("show_when"),
                     "caution": item.get("caution"),
+                    "screening": item.get("screening"),
                     "cautions": item.get("cautions") or [],
                     "citations": [
                         {"source": c["source"], "locator": c.get("locator", "")}
@@ -116,6 +128,19 @@ def validate_template_data(data: dict[str, Any], source_keys: set[str]) -> None:
             codes = [o["code"] for o in item.get("options") or []]
             if len(codes) != len(set(codes)):
                 raise ContentError(f"{where}: option codes repeat")
+            screening = item.get("screening")
+            if screening is not None:
+                if screening.get("role") not in SCREENING_ROLES:
+                    raise ContentError(f"{where}: unknown screening role {screening.get('role')!r}")
+                unknown = set(screening.get("map", {})) - set(codes or ["yes", "no", "unknown"])
+                if unknown:
+                    raise ContentError(f"{where}: screening maps unknown codes {sorted(unknown)}")
+                allowed = {
+                    "substances": set(Agent.values),
+                    "factors": set(VariabilityRule.Factor.values),
+                }.get(screening["role"])
+                if allowed is not None and set(screening.get("map", {}).values()) - allowed:
+                    raise ContentError(f"{where}: screening maps to unknown agents or factors")
             if not item.get("citations"):
                 raise ContentError(f"{where}: cites no source")
             for citation in item["citations"]:
@@ -203,6 +228,7 @@ def load_template(data: dict[str, Any], *, author=None) -> tuple[TemplateVersion
                 show_when=item_data["show_when"],
                 caution=item_data["caution"],
                 caution_tags=item_data["cautions"],
+                screening=item_data["screening"],
                 reviewed_on=timezone.localdate(),
             )
             Citation.objects.bulk_create(
@@ -214,3 +240,114 @@ def load_template(data: dict[str, Any], *, author=None) -> tuple[TemplateVersion
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
     return version, True
+
+
+def _set_sources(row, keys: list[str], sources: dict[str, Source], where: str) -> None:
+    missing = [k for k in keys if k not in sources]
+    if missing:
+        raise ContentError(f"{where}: unknown source(s) {missing}")
+    if not keys:
+        raise ContentError(f"{where}: cites no source")
+    if {s.key for s in row.sources.all()} != set(keys):
+        row.sources.set([sources[k] for k in keys])
+
+
+def _upsert(model, lookup: dict[str, Any], values: dict[str, Any]):
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        return model.objects.create(**lookup, **values), True
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row.save(update_fields=changed)
+    return row, bool(changed)
+
+
+def _as_date(value: str | None):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
+    """Insert or update substances, names, classes and rules; returns rows changed.
+
+    Idempotent: a second run with the same files changes nothing.
+    """
+    substances_data = read_json(directory / "substances.json")
+    sources = {s.key: s for s in Source.objects.all()}
+    changed = 0
+    by_key: dict[str, Substance] = {}
+    for row in substances_data:
+        substance, did = _upsert(
+            Substance, {"key": row["key"]}, {"name": row["name"], "kind": row["kind"]}
+        )
+        by_key[row["key"]] = substance
+        changed += did
+    taken = {}
+    for row in substances_data:
+        substance = by_key[row["key"]]
+        names = [row["name"], *row.get("aliases", [])]
+        wanted = {normalise_name(n): n for n in names}
+        for normalised in wanted:
+            if taken.setdefault(normalised, row["key"]) != row["key"]:
+                raise ContentError(
+                    f"substance {row['key']!r}: name {normalised!r} already belongs to "
+                    f"{taken[normalised]!r}"
+                )
+        have = {a.normalised: a for a in substance.aliases.all()}
+        stale = [a.pk for n, a in have.items() if n not in wanted]
+        if stale:
+            SubstanceAlias.objects.filter(pk__in=stale).delete()
+            changed += len(stale)
+        for normalised, name in wanted.items():
+            if normalised not in have:
+                SubstanceAlias.objects.filter(normalised=normalised).delete()
+                SubstanceAlias.objects.create(substance=substance, name=name)
+                changed += 1
+        missing = [k for k in row.get("classes", []) if k not in by_key]
+        if missing:
+            raise ContentError(f"substance {row['key']!r}: unknown class(es) {missing}")
+        classes = {by_key[k] for k in row.get("classes", [])}
+        if set(substance.classes.all()) != classes:
+            substance.classes.set(classes)
+            changed += 1
+    for row in read_json(directory / "interactions.json"):
+        if row["target"] not in by_key:
+            raise ContentError(f"rule {row['code']!r}: unknown target {row['target']!r}")
+        rule, did = _upsert(
+            InteractionRule,
+            {"code": row["code"]},
+            {
+                "agent": row["agent"],
+                "target": by_key[row["target"]],
+                "severity": row["severity"],
+                "likelihood": row["likelihood"],
+                "evidence": row.get("evidence", ""),
+                "title": row["title"],
+                "mechanism": row["mechanism"],
+                "advice": row["advice"],
+                "reviewed_on": _as_date(row.get("reviewed_on")),
+                "review_by": _as_date(row.get("review_by")),
+            },
+        )
+        _set_sources(rule, row["sources"], sources, f"rule {row['code']!r}")
+        changed += did
+    for row in read_json(directory / "variability.json"):
+        rule, did = _upsert(
+            VariabilityRule,
+            {"code": row["code"]},
+            {
+                "factor": row["factor"],
+                "agent": row["agent"],
+                "severity": row["severity"],
+                "evidence": row.get("evidence", ""),
+                "title": row["title"],
+                "advice": row["advice"],
+                "reviewed_on": _as_date(row.get("reviewed_on")),
+                "review_by": _as_date(row.get("review_by")),
+            },
+        )
+        _set_sources(rule, row["sources"], sources, f"rule {row['code']!r}")
+        changed += did
+    return changed

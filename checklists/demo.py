@@ -14,6 +14,9 @@ from . import services
 from .conditions import condition_holds
 from .models import ChecklistResponse, ItemKind, PatientCase, Team, TemplateVersion
 from .roles import AUDITOR, CLINICIAN, CONTENT_EDITOR, ensure_roles
+from .walkthrough import load_state
+
+ACK_REASONS = ["advised_against", "prescriber_informed", "monitoring_planned", "other"]
 
 DEMO_TEAM, OTHER_TEAM = "Demo Clinic", "Other Clinic"
 
@@ -154,7 +157,14 @@ def seed_cases(count: int, seed: int) -> int:
             full = stage >= 0.45
             fill_response(response, user, rng, sections=5 if full else rng.randint(1, 4))
             if full:
+                flags = load_state(response).flags
+                acknowledgements = {
+                    f.code: (rng.choice(ACK_REASONS), "Synthetic acknowledgement.")
+                    for f in flags
+                    if f.needs_acknowledgement
+                }
                 services.sign_response(
+                    acknowledgements=acknowledgements,
                     response=response,
                     user=user,
                     attestation="Synthetic demo signature.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -11,7 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Item, ItemKind, PatientCase, Team
+from .models import Acknowledgement, Item, ItemKind, PatientCase, Team
 
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
 TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
@@ -297,6 +298,11 @@ ATTESTATION = (
 )
 
 
+def ack_field_prefix(flag_code: str) -> str:
+    """A stable, HTML-safe field prefix for a flag's acknowledgement."""
+    return "ack_" + hashlib.sha256(flag_code.encode()).hexdigest()[:12]
+
+
 class SignForm(forms.Form):
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     password = forms.CharField(
@@ -306,10 +312,60 @@ class SignForm(forms.Form):
     )
     attest = forms.BooleanField(label=ATTESTATION, required=True)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, flags=(), **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
         self.fields["attest"].error_messages["required"] = "Tick the attestation to sign."
+        self.ack_flags = [flag for flag in flags if flag.needs_acknowledgement]
+        reasons = [("", "Choose a reason"), *Acknowledgement.Reason.choices]
+        for flag in self.ack_flags:
+            prefix = ack_field_prefix(flag.code)
+            self.fields[f"{prefix}_reason"] = forms.ChoiceField(
+                label=f"Reason for going ahead despite: {flag.title}",
+                choices=reasons,
+                error_messages={"required": "Choose a reason to acknowledge this caution."},
+            )
+            self.fields[f"{prefix}_comment"] = forms.CharField(
+                label="Comment (required when the reason is Other)",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def ack_rows(self) -> list[dict]:
+        """What the template needs per flag: the flag and its two bound fields."""
+        return [
+            {
+                "flag": flag,
+                "reason": self[f"{ack_field_prefix(flag.code)}_reason"],
+                "comment": self[f"{ack_field_prefix(flag.code)}_comment"],
+            }
+            for flag in self.ack_flags
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for flag in self.ack_flags:
+            prefix = ack_field_prefix(flag.code)
+            comment = cleaned.get(f"{prefix}_comment", "")
+            try:
+                cleaned[f"{prefix}_comment"] = clean_text(comment)
+            except ValidationError as error:
+                self.add_error(f"{prefix}_comment", error)
+                continue
+            if cleaned.get(f"{prefix}_reason") == "other" and not cleaned[f"{prefix}_comment"]:
+                self.add_error(f"{prefix}_comment", "Explain the reason when you choose Other.")
+        return cleaned
+
+    def acknowledgements(self) -> dict[str, tuple[str, str]]:
+        """{flag code: (reason, comment)} for a valid form."""
+        return {
+            flag.code: (
+                self.cleaned_data[f"{ack_field_prefix(flag.code)}_reason"],
+                self.cleaned_data[f"{ack_field_prefix(flag.code)}_comment"],
+            )
+            for flag in self.ack_flags
+        }
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -17,9 +17,11 @@ from . import audit
 from .access import ResponseLocked
 from .conditions import is_answered, visible_keys
 from .models import (
+    Acknowledgement,
     Answer,
     AuditEvent,
     ChecklistResponse,
+    MedicationEntry,
     PatientCase,
     Section,
     Team,
@@ -44,9 +46,15 @@ class StaleResponse(Exception):
 
 
 class SignRefused(Exception):
-    def __init__(self, missing: list):
+    def __init__(self, missing: list, unacknowledged: list | None = None):
         self.missing = missing
-        super().__init__(f"{len(missing)} required item(s) still need an answer.")
+        self.unacknowledged = unacknowledged or []
+        reasons = []
+        if missing:
+            reasons.append(f"{len(missing)} required item(s) still need an answer")
+        if self.unacknowledged:
+            reasons.append(f"{len(self.unacknowledged)} serious caution(s) need an acknowledgement")
+        super().__init__("; ".join(reasons) + ".")
 
 
 @transaction.atomic
@@ -199,16 +207,24 @@ def sign_response(
     user,
     attestation: str,
     lock_version: int,
+    acknowledgements: dict[str, tuple[str, str]] | None = None,
     ip: str | None = None,
 ) -> ChecklistResponse:
-    """Sign a complete draft: it becomes read-only for good, with its flags frozen on it.
+    """Sign a complete draft: it becomes read-only for good, with its flags, their
+    acknowledgements and the matched medications frozen on it.
 
     The caller has re-checked the user's password. Refused while any required, visible
-    item is unanswered.
+    item is unanswered or any contraindicated or major flag lacks an acknowledgement.
     """
     state = load_state(response)
     if state.missing:
         raise SignRefused(state.missing)
+    acknowledgements = acknowledgements or {}
+    unacknowledged = [
+        f for f in state.flags if f.needs_acknowledgement and f.code not in acknowledgements
+    ]
+    if unacknowledged:
+        raise SignRefused([], unacknowledged)
     now = timezone.now()
     _claim_draft(
         response,
@@ -219,6 +235,41 @@ def sign_response(
         updated_at=now,
         attestation=attestation,
         flags_snapshot=[flag.as_dict() for flag in state.flags],
+    )
+    needing = {f.code: f for f in state.flags if f.needs_acknowledgement}
+    Acknowledgement.objects.bulk_create(
+        Acknowledgement(
+            response=response,
+            flag_code=code,
+            severity=needing[code].severity,
+            reason=reason,
+            comment=comment,
+            acknowledged_by=user,
+            acknowledged_at=now,
+        )
+        for code, (reason, comment) in acknowledgements.items()
+        if code in needing
+    )
+    rows = [
+        row
+        for item in state.items
+        if (item.screening or {}).get("role") == "medications"
+        for row in state.answers.get(item.key) or []
+        if row.get("name")
+    ]
+    MedicationEntry.objects.bulk_create(
+        MedicationEntry(
+            response=response,
+            position=n,
+            name_as_typed=row["name"],
+            dose=row.get("dose", ""),
+            frequency=row.get("frequency", ""),
+            matched_substance_id=match.substance.pk if match.substance else None,
+            matched_name=match.substance.name if match.substance else "",
+        )
+        for n, (row, match) in enumerate(
+            zip(rows, state.screening_result.matches, strict=True), start=1
+        )
     )
     follow_up = _as_date(state.answers.get(FOLLOW_UP_ITEM_KEY))
     if follow_up is not None:

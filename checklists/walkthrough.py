@@ -13,7 +13,7 @@ from typing import Any
 
 from . import screening
 from .conditions import effective_answers, missing_required, visible_keys
-from .models import Answer, ChecklistResponse, Citation, Item, Section
+from .models import Acknowledgement, Answer, ChecklistResponse, Citation, Item, Section
 
 
 @dataclass
@@ -44,6 +44,36 @@ class ResponseState:
 
     def section(self, key: str) -> SectionState | None:
         return next((s for s in self.sections if s.section.key == key), None)
+
+    @cached_property
+    def screening_result(self) -> screening.ScreeningResult:
+        """What the screening engine finds in the answers (a fixed number of queries)."""
+        response = self.response
+        on = (response.signed_at or response.started_at).date()
+        intake = screening.intake_from_answers(
+            self.items, self.answers, on=on, birth_year=response.case.birth_year
+        )
+        return screening.screen(intake)
+
+    @cached_property
+    def medication_matches(self) -> list[screening.MedicationMatch]:
+        if not self.response.is_draft:
+            return [
+                screening.MedicationMatch(
+                    m.name_as_typed,
+                    screening.SubstanceInfo(m.matched_substance_id, "", m.matched_name, frozenset())
+                    if m.matched_name
+                    else None,
+                )
+                for m in self.response.medications.all()
+            ]
+        return self.screening_result.matches
+
+    @cached_property
+    def acknowledgements(self) -> dict[str, Acknowledgement]:
+        return {
+            a.flag_code: a for a in self.response.acknowledgements.select_related("acknowledged_by")
+        }
 
     @cached_property
     def citations(self) -> dict[int, list[Citation]]:
@@ -81,12 +111,11 @@ def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> Respo
     missing = missing_required(items, answers)
     missing_keys = {i.key for i in missing}
 
+    # A signed response shows the flags frozen on it; a draft's are computed on demand.
     flags = (
         None
         if response.is_draft
-        else [
-            screening.Flag(**{**f, "sources": tuple(f["sources"])}) for f in response.flags_snapshot
-        ]
+        else [screening.Flag.from_dict(f) for f in response.flags_snapshot]
     )
 
     states = []
@@ -125,6 +154,10 @@ def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> Respo
 
 
 def draft_flags(state: ResponseState) -> list[screening.Flag]:
-    """The flags a draft raises now (a signed response shows its frozen snapshot)."""
+    """The flags a draft raises now (a signed response shows its frozen snapshot):
+    the checklist items' own cautions plus what the screening engine finds."""
     titles = {item_id: [str(c.source) for c in cs] for item_id, cs in state.citations.items()}
-    return screening.item_caution_flags(state.items, state.answers, titles)
+    result = state.screening_result
+    return screening.sort_flags(
+        screening.item_caution_flags(state.items, state.answers, titles) + result.flags
+    )

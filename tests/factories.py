@@ -139,6 +139,16 @@ def make_version(
         ("individual_variability", f"extra_{n}", "short_text", False, None, [], None)
         for n in range(extra_items)
     ]
+    screening = {
+        "substances_in_use": {
+            "role": "substances",
+            "map": {"kratom": "kratom", "melatonin": "melatonin"},
+        },
+        "current_medications": {"role": "medications"},
+        "pregnant": {"role": "factors", "map": {"yes": "pregnant"}},
+        "jurisdiction": {"role": "jurisdiction"},
+        "product_in_use": {"role": "products"},
+    }
     positions = dict.fromkeys(SECTION_KEYS, 0)
     for section_key, key, kind, required, show_when, options, caution in specs:
         positions[section_key] += 1
@@ -154,6 +164,7 @@ def make_version(
             required=required,
             show_when=show_when,
             caution=caution,
+            screening=screening.get(key),
         )
         Citation.objects.create(item=item, source=source, locator="Section: safe practices")
     if publish:
@@ -197,3 +208,27 @@ def fill(response, user, answers=COMPLETE_ANSWERS) -> None:
             user=user,
         )
     response.refresh_from_db()
+
+
+def load_knowledge() -> None:
+    """The starter knowledge base from checklists/content/ (sources first)."""
+    from checklists import content_io
+
+    content_io.load_sources(content_io.read_json(content_io.CONTENT_DIR / "sources.json"))
+    content_io.load_knowledge()
+
+
+def sign(response, user, reason: str = "advised_against"):
+    """Sign a complete draft, acknowledging every serious flag with `reason`."""
+    from checklists.walkthrough import load_state
+
+    response.refresh_from_db()
+    flags = load_state(response).flags
+    acks = {f.code: (reason, "") for f in flags if f.needs_acknowledgement}
+    return services.sign_response(
+        response=response,
+        user=user,
+        attestation="ok",
+        lock_version=response.lock_version,
+        acknowledgements=acks,
+    )

@@ -1,5 +1,5 @@
 from .audit import AuditEvent
-from .cases import Answer, ChecklistResponse, PatientCase, Team
+from .cases import Acknowledgement, Answer, ChecklistResponse, MedicationEntry, PatientCase, Team
 from .content import (
     ChecklistTemplate,
     Citation,
@@ -11,8 +11,24 @@ from .content import (
     Source,
     TemplateVersion,
 )
+from .knowledge import (
+    Agent,
+    InteractionRule,
+    Substance,
+    SubstanceAlias,
+    VariabilityRule,
+    normalise_name,
+)
 
 __all__ = [
+    "Acknowledgement",
+    "MedicationEntry",
+    "Agent",
+    "InteractionRule",
+    "Substance",
+    "SubstanceAlias",
+    "VariabilityRule",
+    "normalise_name",
     "Answer",
     "AuditEvent",
     "ChecklistResponse",

@@ -174,3 +174,64 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.item_id} on {self.response_id}"
+
+
+class MedicationEntry(models.Model):
+    """A medicine as the clinician typed it, and what it matched, frozen at signing."""
+
+    response = models.ForeignKey(
+        ChecklistResponse, on_delete=models.CASCADE, related_name="medications"
+    )
+    position = models.PositiveSmallIntegerField()
+    name_as_typed = models.CharField(max_length=120)
+    dose = models.CharField(max_length=120, blank=True)
+    frequency = models.CharField(max_length=120, blank=True)
+    matched_substance = models.ForeignKey(
+        "checklists.Substance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    matched_name = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["response", "position"]
+
+    def __str__(self) -> str:
+        return self.name_as_typed
+
+
+class Acknowledgement(models.Model):
+    """A clinician's acknowledgement of a contraindicated or major flag, with a coded reason."""
+
+    class Reason(models.TextChoices):
+        ADVISED_AGAINST = "advised_against", "Discussed; advised the patient against it"
+        PRESCRIBER_INFORMED = "prescriber_informed", "Prescriber or pharmacist informed"
+        MONITORING_PLANNED = (
+            "monitoring_planned",
+            "Benefit judged to outweigh risk; monitoring planned",
+        )
+        PATIENT_DECLINED = "patient_declined", "Patient informed and declined the advice"
+        NOT_APPLICABLE = "not_applicable", "Checked and does not apply to this patient"
+        OTHER = "other", "Other (explain)"
+
+    response = models.ForeignKey(
+        ChecklistResponse, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    flag_code = models.CharField(max_length=160)
+    severity = models.CharField(max_length=16)
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    comment = models.TextField(blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["response", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "flag_code"], name="one_ack_per_flag"),
+            models.CheckConstraint(
+                condition=~Q(reason="other") | ~Q(comment=""), name="other_reason_needs_comment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag_code}: {self.get_reason_display()}"

@@ -256,6 +256,10 @@ class Item(FrozenWithVersion):
     show_when = models.JSONField(null=True, blank=True)
     # {"when": [codes], "severity": ..., "advice": ...} or null.
     caution = models.JSONField(null=True, blank=True)
+    # How the answer feeds the screening engine, or null:
+    # {"role": "substances"|"factors", "map": {option code: agent or factor}} or
+    # {"role": "medications"|"jurisdiction"|"products"}.
+    screening = models.JSONField(null=True, blank=True)
     # Tags naming which source-document cautions this item covers (content QA).
     caution_tags = models.JSONField(default=list, blank=True)
     sources = models.ManyToManyField(Source, through="Citation", related_name="items")

@@ -108,15 +108,11 @@ def review(request, response_id: int):
     if not response.is_draft:
         return redirect("response_detail", response_id=response.pk)
     state = load_state(response)
-    form = SignForm(user=request.user, initial={"lock_version": response.lock_version})
+    form = SignForm(
+        user=request.user, flags=state.flags, initial={"lock_version": response.lock_version}
+    )
     return render(
-        request,
-        "checklists/review.html",
-        {
-            "response": response,
-            "state": state,
-            "form": form,
-        },
+        request, "checklists/review.html", {"response": response, "state": state, "form": form}
     )
 
 
@@ -124,7 +120,8 @@ def review(request, response_id: int):
 @require_POST
 def sign(request, response_id: int):
     response = get_response_for_user(request.user, response_id, for_edit=True)
-    form = SignForm(request.POST, user=request.user)
+    state = load_state(response)
+    form = SignForm(request.POST, user=request.user, flags=state.flags)
     if form.is_valid():
         try:
             services.sign_response(
@@ -132,6 +129,7 @@ def sign(request, response_id: int):
                 user=request.user,
                 attestation=form.fields["attest"].label,
                 lock_version=form.cleaned_data["lock_version"],
+                acknowledgements=form.acknowledgements(),
                 ip=audit.client_ip(request),
             )
         except services.SignRefused as refusal:
@@ -145,15 +143,10 @@ def sign(request, response_id: int):
         else:
             messages.success(request, "Checklist signed. It is now read-only.")
             return redirect("response_detail", response_id=response.pk)
-    state = load_state(response)
     response.refresh_from_db(fields=["lock_version"])
     return render(
         request,
         "checklists/review.html",
-        {
-            "response": response,
-            "state": state,
-            "form": form,
-        },
+        {"response": response, "state": state, "form": form},
         status=400,
     )

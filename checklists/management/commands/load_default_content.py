@@ -19,9 +19,11 @@ class Command(BaseCommand):
                 changed = content_io.load_sources(content_io.read_json(directory / "sources.json"))
                 data = content_io.read_json(directory / "default_checklist.json")
                 version, created = content_io.load_template(data)
+                knowledge = content_io.load_knowledge()
         except content_io.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
+        self.stdout.write(f"Knowledge: {knowledge} rows added or updated.")
         if created:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -1,0 +1,145 @@
+"""The knowledge editors maintain: substances with their names and classes, interaction
+rules and individual-variability rules. Each rule has severity, evidence, sources and
+review dates. The screening engine reads these; it never writes them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+
+from .content import Severity, Source
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_name(text: str) -> str:
+    """Lower-case words separated by single spaces: 'Oxy-Contin®' → 'oxy contin'."""
+    return " ".join(_NON_WORD.split(text.lower())).strip()
+
+
+class Agent(models.TextChoices):
+    KRATOM = "kratom", "Kratom"
+    MELATONIN = "melatonin", "Melatonin"
+
+
+class ReviewedRow(models.Model):
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    evidence = models.CharField(max_length=60, blank=True, help_text="Evidence tags, e.g. CS, OBS.")
+    title = models.CharField(max_length=200)
+    advice = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="+")
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_by = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Substance(models.Model):
+    class Kind(models.TextChoices):
+        DRUG = "drug", "Drug"
+        DRUG_CLASS = "drug_class", "Drug class"
+        BOTANICAL = "botanical", "Botanical"
+        SUPPLEMENT = "supplement", "Supplement"
+
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    classes = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="members",
+        blank=True,
+        limit_choices_to={"kind": "drug_class"},
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubstanceAlias(models.Model):
+    """A generic or brand name a patient or prescriber might write for a substance."""
+
+    substance = models.ForeignKey(Substance, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=120)
+    normalised = models.CharField(max_length=120, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "substance aliases"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalised = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class InteractionRuleQuerySet(models.QuerySet):
+    def annotate_target_key(self) -> InteractionRuleQuerySet:
+        return self.annotate(target_key=models.F("target__key"))
+
+
+class InteractionRule(ReviewedRow):
+    class Likelihood(models.TextChoices):
+        LIKELY = "likely", "Likely"
+        POSSIBLE = "possible", "Possible"
+        UNLIKELY = "unlikely", "Unlikely"
+        UNKNOWN = "unknown", "Unknown"
+
+    code = models.CharField(max_length=120, unique=True)
+    agent = models.CharField(max_length=12, choices=Agent.choices)
+    target = models.ForeignKey(Substance, on_delete=models.PROTECT, related_name="rules")
+    likelihood = models.CharField(max_length=10, choices=Likelihood.choices)
+    mechanism = models.TextField()
+
+    objects = InteractionRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agent", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "target"], name="one_rule_per_agent_target"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VariabilityRule(ReviewedRow):
+    """An individual factor (pregnancy, age band, liver disease...) that raises a caution
+    for one agent or for any. The factor "combination" fires when kratom and melatonin are
+    both in use."""
+
+    class Factor(models.TextChoices):
+        PREGNANT = "pregnant", "Pregnant or planning pregnancy"
+        BREASTFEEDING = "breastfeeding", "Breastfeeding"
+        UNDER_18 = "under_18", "Under 18"
+        AGE_65_PLUS = "age_65_plus", "65 or over"
+        HEPATIC = "hepatic_impairment", "Liver impairment"
+        RENAL = "renal_impairment", "Kidney impairment"
+        SEIZURE = "seizure_history", "Seizure history"
+        PSYCHIATRIC = "psychiatric_condition", "Psychiatric condition"
+        SUD = "substance_use_disorder_history", "Substance use disorder history"
+        WITHDRAWAL = "withdrawal_signs", "Dependence or withdrawal signs"
+        LONG_QT = "long_qt", "Long QT"
+        AUTOIMMUNE = "autoimmune_disease", "Autoimmune disease"
+        DIABETES = "diabetes", "Diabetes"
+        COMBINATION = "combination", "Kratom and melatonin together"
+
+    ANY = "any"
+
+    code = models.CharField(max_length=120, unique=True)
+    factor = models.CharField(max_length=40, choices=Factor.choices)
+    agent = models.CharField(max_length=12, choices=[*Agent.choices, (ANY, "Any")])
+
+    class Meta:
+        ordering = ["factor", "agent"]
+
+    def __str__(self) -> str:
+        return self.code
