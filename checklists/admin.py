@@ -8,11 +8,15 @@ from .models import (
     AuditEvent,
     ChecklistTemplate,
     Citation,
+    InteractionRule,
     Item,
     Section,
     Source,
+    Substance,
+    SubstanceAlias,
     Team,
     TemplateVersion,
+    VariabilityRule,
 )
 
 
@@ -104,3 +108,39 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SubstanceAliasInline(admin.TabularInline):
+    model = SubstanceAlias
+    extra = 1
+    fields = ["name"]
+
+
+@admin.register(Substance)
+class SubstanceAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "kind"]
+    list_filter = ["kind", "classes"]
+    search_fields = ["name", "key", "aliases__name"]
+    filter_horizontal = ["classes"]
+    inlines = [SubstanceAliasInline]
+
+
+class RuleAdminMixin:
+    list_filter = ["severity", "agent", "review_by"]
+    filter_horizontal = ["sources"]
+    date_hierarchy = "review_by"
+
+
+@admin.register(InteractionRule)
+class InteractionRuleAdmin(RuleAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "agent", "target", "severity", "likelihood", "evidence", "review_by"]
+    list_select_related = ["target"]
+    search_fields = ["code", "title", "target__name", "mechanism", "advice"]
+    autocomplete_fields = ["target"]
+
+
+@admin.register(VariabilityRule)
+class VariabilityRuleAdmin(RuleAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
+    list_filter = ["factor", *RuleAdminMixin.list_filter]
+    search_fields = ["code", "title", "advice"]

@@ -9,7 +9,18 @@ CONTENT_EDITOR = "Content editors"
 AUDITOR = "Auditors"
 SUPERVISOR = "Supervisors"
 
-_CONTENT_MODELS = ["checklisttemplate", "templateversion", "section", "item", "citation", "source"]
+_CONTENT_MODELS = [
+    "checklisttemplate",
+    "templateversion",
+    "section",
+    "item",
+    "citation",
+    "source",
+    "substance",
+    "substancealias",
+    "interactionrule",
+    "variabilityrule",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLINICIAN: [

@@ -2,7 +2,14 @@
 
 import pytest
 
-from .factories import PASSWORD, make_case, make_team, make_user, make_version
+from .factories import PASSWORD, load_knowledge, make_case, make_team, make_user, make_version
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The starter knowledge base (substances, names, rules), loaded once per test run."""
+    with django_db_blocker.unblock():
+        load_knowledge()
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +66,19 @@ def clinician_client(client, clinician):
 @pytest.fixture
 def outsider_client(client, outsider):
     return login(client, outsider)
+
+
+def sign_data(client, response, reason="advised_against", **extra):
+    """The POST a clinician sends from the review page: password, attestation and a
+    reason for each serious caution the page asks them to acknowledge."""
+    from django.urls import reverse
+
+    from checklists.forms import ack_field_prefix
+
+    form = client.get(reverse("review", args=[response.pk])).context["form"]
+    response.refresh_from_db(fields=["lock_version"])
+    data = {"password": PASSWORD, "attest": "on", "lock_version": response.lock_version}
+    for flag in form.ack_flags:
+        data[f"{ack_field_prefix(flag.code)}_reason"] = reason
+        data[f"{ack_field_prefix(flag.code)}_comment"] = ""
+    return {**data, **extra}

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from checklists.models import AuditEvent, PatientCase
 
-from .factories import fill, make_case, make_response
+from .factories import fill, make_case, make_response, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +55,7 @@ def test_status_filters(clinician_client, clinician, team, version):
     signed = make_case(team, clinician, reference="SIGNED")
     response = make_response(signed, clinician)
     fill(response, clinician)
-    from checklists import services
-
-    services.sign_response(
-        response=response, user=clinician, attestation="ok", lock_version=response.lock_version
-    )
+    sign(response, clinician)
     due = make_case(team, clinician, reference="DUE")
     PatientCase.objects.filter(pk=due.pk).update(
         follow_up_due=timezone.localdate() - datetime.timedelta(days=1)
@@ -78,13 +74,9 @@ def test_status_filters(clinician_client, clinician, team, version):
 def test_signing_sets_the_follow_up_shown_on_case_and_list(
     clinician_client, clinician, case, version
 ):
-    from checklists import services
-
     response = make_response(case, clinician)
     fill(response, clinician)
-    services.sign_response(
-        response=response, user=clinician, attestation="ok", lock_version=response.lock_version
-    )
+    sign(response, clinician)
     case.refresh_from_db()
     assert case.follow_up_due == datetime.date(2026, 12, 1)
     assert (

@@ -8,7 +8,6 @@ from django.urls import reverse
 from .conftest import login
 from .factories import (
     fill,
-    load_knowledge,
     make_case,
     make_response,
     make_team,
@@ -58,7 +57,6 @@ def test_case_list(client, cases):
 
 @pytest.fixture(params=[0, 50], ids=["10-items", "60-items"])
 def filled_response(request, client):
-    load_knowledge()
     make_version(extra_items=request.param)
     team = make_team()
     user = make_user(teams=[team])
@@ -111,7 +109,6 @@ def test_signing_keeps_a_snapshot_and_costs_the_same(client, filled_response):
 
 
 def test_review_page_with_every_required_item_missing(client):
-    load_knowledge()
     make_version(extra_items=50)
     team = make_team()
     user = make_user(teams=[team])

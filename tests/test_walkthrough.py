@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from checklists.models import Answer, AuditEvent, ChecklistResponse, PatientCase
+from checklists.models import Answer, AuditEvent, ChecklistResponse, PatientCase, Source
 
-from .conftest import login
+from .conftest import login, sign_data
 from .factories import PASSWORD, fill, make_response
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +78,7 @@ def test_whole_intake_in_the_test_client(clinician_client, clinician, team, vers
     assert response.is_draft
 
     signed = clinician_client.post(
-        reverse("sign", args=[response.pk]),
-        {"password": PASSWORD, "attest": "on", "lock_version": response.lock_version},
+        reverse("sign", args=[response.pk]), sign_data(clinician_client, response)
     )
     assert signed["Location"] == reverse("response_detail", args=[response.pk])
     response.refresh_from_db()
@@ -138,8 +137,7 @@ class TestSignedChecklistRefusesWrites:
         response = make_response(case, clinician)
         fill(response, clinician)
         clinician_client.post(
-            reverse("sign", args=[response.pk]),
-            {"password": PASSWORD, "attest": "on", "lock_version": response.lock_version},
+            reverse("sign", args=[response.pk]), sign_data(clinician_client, response)
         )
         response.refresh_from_db()
         assert response.status == "signed"
@@ -267,7 +265,8 @@ def test_section_page_shows_prompt_help_source_and_stepper(
     body = page.content.decode()
     assert "Section 2 of 5" in body
     assert "Question pregnant?" in body and "Why pregnant matters." in body
-    assert "Source: Kratom for pain and sleep (Section: safe practices)" in body
+    title = Source.objects.get(key="seed-pain-sleep").title
+    assert f"Source: {title} (Section: safe practices)" in body
     assert 'aria-current="step"' in body
     for key in ("medication_interactions", "plan_and_monitoring"):
         assert reverse("section", args=[response.pk, key]) in body

@@ -1,0 +1,135 @@
+"""Serious flags gate signing; what was signed never changes when knowledge does."""
+
+import pytest
+from django.urls import reverse
+
+from checklists.forms import ack_field_prefix
+from checklists.models import Acknowledgement, InteractionRule, MedicationEntry
+
+from .conftest import sign_data
+from .factories import fill, make_response
+
+pytestmark = pytest.mark.django_db
+OPIOID = "interaction:kratom:opioid-agonists"
+
+
+@pytest.fixture
+def risky(case, clinician, version):
+    """Kratom and melatonin with OxyContin: a major opioid flag needs acknowledging."""
+    response = make_response(case, clinician)
+    fill(response, clinician)
+    return response
+
+
+def test_review_lists_the_flag_with_its_advice_and_an_acknowledgement_field(
+    clinician_client, risky
+):
+    page = clinician_client.get(reverse("review", args=[risky.pk]))
+    body = page.content.decode()
+    rule = InteractionRule.objects.get(code=OPIOID)
+    assert rule.advice in body and "(medication: oxycodone)" in body
+    assert f'name="{ack_field_prefix(OPIOID)}_reason"' in body
+    assert [f.code for f in page.context["form"].ack_flags] == [OPIOID]
+
+
+def test_signing_without_the_acknowledgement_is_refused(clinician_client, risky):
+    data = sign_data(clinician_client, risky)
+    del data[f"{ack_field_prefix(OPIOID)}_reason"]
+    refused = clinician_client.post(reverse("sign", args=[risky.pk]), data)
+    assert refused.status_code == 400
+    assert "Choose a reason to acknowledge this caution" in refused.content.decode()
+    risky.refresh_from_db()
+    assert risky.is_draft and not Acknowledgement.objects.exists()
+
+
+def test_other_needs_a_comment(clinician_client, risky):
+    data = sign_data(clinician_client, risky, reason="other")
+    refused = clinician_client.post(reverse("sign", args=[risky.pk]), data)
+    assert refused.status_code == 400
+    assert "Explain the reason when you choose Other" in refused.content.decode()
+    data[f"{ack_field_prefix(OPIOID)}_comment"] = "Patient is on a supervised taper."
+    signed = clinician_client.post(reverse("sign", args=[risky.pk]), data)
+    assert signed.status_code == 302
+    ack = Acknowledgement.objects.get(response=risky)
+    assert (ack.flag_code, ack.reason, ack.comment, ack.severity) == (
+        OPIOID,
+        "other",
+        "Patient is on a supervised taper.",
+        "major",
+    )
+
+
+def test_service_refuses_a_sign_without_acknowledgements(risky, clinician):
+    from checklists import services
+
+    with pytest.raises(services.SignRefused, match="need an acknowledgement"):
+        services.sign_response(
+            response=risky, user=clinician, attestation="ok", lock_version=risky.lock_version
+        )
+    risky.refresh_from_db()
+    assert risky.is_draft
+
+
+def test_signed_snapshot_survives_a_knowledge_edit(clinician_client, risky):
+    clinician_client.post(reverse("sign", args=[risky.pk]), sign_data(clinician_client, risky))
+    risky.refresh_from_db()
+    assert risky.status == "signed"
+    rule = InteractionRule.objects.get(code=OPIOID)
+    original_advice = rule.advice
+    rule.advice = "Rewritten advice after a content review."
+    rule.severity = "moderate"
+    rule.save()
+    page = clinician_client.get(reverse("response_detail", args=[risky.pk])).content.decode()
+    assert original_advice in page and "Rewritten advice" not in page
+    assert "acknowledged by clinician" in page
+    snapshot = {f["code"]: f["severity"] for f in risky.flags_snapshot}
+    assert snapshot[OPIOID] == "major"
+    entries = list(
+        MedicationEntry.objects.filter(response=risky).values_list(
+            "name_as_typed", "dose", "frequency", "matched_name"
+        )
+    )
+    assert entries == [("oxycodone", "5 mg", "BID", "Oxycodone")]
+
+
+def test_section_shows_what_each_medicine_matched(clinician_client, case, clinician, version):
+    response = make_response(case, clinician)
+    url = reverse("section", args=[response.pk, "medication_interactions"])
+    clinician_client.post(
+        url,
+        {
+            "substances_in_use": ["kratom"],
+            "combined_use": "no",
+            "lock_version": 0,
+            "current_medications-0-name": "OxyContin 20mg BID",
+            "current_medications-1-name": "mystery tonic",
+            "stay": "",
+        },
+    )
+    body = clinician_client.get(url).content.decode()
+    assert "OxyContin 20mg BID → <strong>Oxycodone</strong>" in body
+    assert "mystery tonic → <span" in body and "not in the knowledge base: check by hand" in body
+    assert "Not in the knowledge base: check by hand (mystery tonic)" in body
+    assert "Kratom with an opioid" in body
+
+
+def test_minor_and_moderate_flags_do_not_interrupt(clinician_client, case, clinician, version):
+    response = make_response(case, clinician)
+    answers = {
+        "medication_interactions": {
+            "substances_in_use": ["melatonin"],
+            "combined_use": "no",
+            "current_medications": [{"name": "metformin"}],
+        },
+        "individual_variability": {"pregnant": "no"},
+        "legal_verification": {"jurisdiction": "US-TX"},
+        "supplier_lab_testing": {"melatonin_label_checked": "yes"},
+        "plan_and_monitoring": {"follow_up_date": "2026-12-01"},
+    }
+    fill(response, clinician, answers)
+    form = clinician_client.get(reverse("review", args=[response.pk])).context["form"]
+    assert form.ack_flags == []
+    signed = clinician_client.post(
+        reverse("sign", args=[response.pk]), sign_data(clinician_client, response)
+    )
+    assert signed.status_code == 302
