@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.http import Http404
 
-from .models import ChecklistResponse, PatientCase, Team
+from .models import CertificateOfAnalysis, ChecklistResponse, Lot, PatientCase, Team
 
 CLINICAL_PERMISSION = "checklists.change_checklistresponse"
 
@@ -74,3 +74,27 @@ def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> 
         if not response.is_draft:
             raise ResponseLocked(response)
     return response
+
+
+def get_lot_for_user(user, lot_id: int) -> Lot:
+    lot = (
+        Lot.objects.visible_to(user)
+        .select_related("product__supplier__team")
+        .filter(pk=lot_id)
+        .first()
+    )
+    if lot is None:
+        raise Http404("No such lot.")
+    return lot
+
+
+def get_coa_for_user(user, coa_id: int) -> CertificateOfAnalysis:
+    coa = (
+        CertificateOfAnalysis.objects.visible_to(user)
+        .select_related("lot__product__supplier")
+        .filter(pk=coa_id)
+        .first()
+    )
+    if coa is None:
+        raise Http404("No such certificate.")
+    return coa

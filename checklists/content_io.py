@@ -23,6 +23,9 @@ from .models import (
     InteractionRule,
     Item,
     ItemKind,
+    Jurisdiction,
+    LabLimit,
+    LegalStatus,
     Section,
     Source,
     Substance,
@@ -48,7 +51,15 @@ ITEM_FIELDS = (
 )
 
 
-SCREENING_ROLES = {"substances", "factors", "medications", "jurisdiction", "products"}
+SCREENING_ROLES = {
+    "substances",
+    "factors",
+    "medications",
+    "jurisdiction",
+    "products",
+    "legal_check_source",
+    "legal_check_date",
+}
 
 
 class ContentError(ValueError):
@@ -349,5 +360,81 @@ def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
             },
         )
         _set_sources(rule, row["sources"], sources, f"rule {row['code']!r}")
+        changed += did
+    return changed
+
+
+@transaction.atomic
+def load_legal(directory: Path = CONTENT_DIR / "legal") -> int:
+    """Insert or update jurisdictions and legal-status rows; returns rows changed.
+
+    A status row is identified by jurisdiction, substance and effective-from date, so a
+    new law is a new row and an old row keeps its history.
+    """
+    sources = {s.key: s for s in Source.objects.all()}
+    changed = 0
+    places: dict[str, Jurisdiction] = {}
+    for row in read_json(directory / "jurisdictions.json"):
+        parent = places.get(row["parent"]) if row.get("parent") else None
+        if row.get("parent") and parent is None:
+            raise ContentError(
+                f"jurisdiction {row['code']!r}: parent {row['parent']!r} must be listed before it"
+            )
+        place, did = _upsert(
+            Jurisdiction,
+            {"code": row["code"]},
+            {"name": row["name"], "kind": row["kind"], "parent": parent},
+        )
+        places[row["code"]] = place
+        changed += did
+    for row in read_json(directory / "statuses.json"):
+        where = f"legal row {row['jurisdiction']}/{row['substance']}/{row.get('effective_from')}"
+        if row["jurisdiction"] not in places:
+            raise ContentError(f"{where}: unknown jurisdiction")
+        status, did = _upsert(
+            LegalStatus,
+            {
+                "jurisdiction": places[row["jurisdiction"]],
+                "substance": row["substance"],
+                "effective_from": _as_date(row.get("effective_from")),
+            },
+            {
+                "status": row["status"],
+                "minimum_age": row.get("minimum_age"),
+                "seven_oh_rule": row.get("seven_oh_rule", ""),
+                "effective_to": _as_date(row.get("effective_to")),
+                "summary": row["summary"],
+                "verified_on": _as_date(row["verified_on"]),
+                "verified_by": row["verified_by"],
+                "reviewed_on": _as_date(row.get("reviewed_on")),
+                "review_by": _as_date(row.get("review_by")),
+            },
+        )
+        _set_sources(status, row["sources"], sources, where)
+        changed += did
+    return changed
+
+
+@transaction.atomic
+def load_lab_limits(path: Path = CONTENT_DIR / "lab" / "limits.json") -> int:
+    sources = {s.key: s for s in Source.objects.all()}
+    changed = 0
+    for row in read_json(path):
+        limit, did = _upsert(
+            LabLimit,
+            {"substance": row["substance"], "analyte": row["analyte"]},
+            {
+                "label": row["label"],
+                "comparison": row["comparison"],
+                "limit": row.get("limit"),
+                "unit": row.get("unit", ""),
+                "required": row.get("required", True),
+                "severity_on_fail": row["severity_on_fail"],
+                "summary": row.get("summary", ""),
+                "reviewed_on": _as_date(row.get("reviewed_on")),
+                "review_by": _as_date(row.get("review_by")),
+            },
+        )
+        _set_sources(limit, row["sources"], sources, f"lab limit {row['analyte']!r}")
         changed += did
     return changed

@@ -12,7 +12,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Acknowledgement, Item, ItemKind, PatientCase, Team
+from .models import Acknowledgement, Item, ItemKind, PatientCase, Product, Team
+from .uploads import check_coa_pdf
 
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
 TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
@@ -159,6 +160,50 @@ class RowListField(forms.Field):
         return rows
 
 
+class ProductLotWidget(RowListWidget):
+    """The team's recorded lots as checkboxes, plus free-text rows for anything else."""
+
+    template_name = "checklists/widgets/product_lot.html"
+    spare_rows = 1
+
+    def __init__(self, columns, lots=(), attrs=None):
+        self.lots = list(lots)
+        super().__init__(columns, attrs)
+
+    def value_from_datadict(self, data, files, name):
+        return {
+            "lots": data.getlist(f"{name}-lot") if hasattr(data, "getlist") else [],
+            "rows": super().value_from_datadict(data, files, name),
+        }
+
+    def get_context(self, name, value, attrs):
+        if isinstance(value, dict):  # re-shown after a POST
+            chosen = {str(v) for v in value.get("lots", [])}
+            rows = value.get("rows", [])
+        else:  # stored answer: a list of rows, some pointing at a lot
+            chosen = {str(r["lot_id"]) for r in value or [] if "lot_id" in r}
+            rows = [r for r in value or [] if "lot_id" not in r]
+        context = super().get_context(name, rows, attrs)
+        context["widget"]["lots"] = [(str(pk), label, str(pk) in chosen) for pk, label in self.lots]
+        return context
+
+
+class ProductLotField(RowListField):
+    def __init__(self, lots=(), **kwargs):
+        self.lots = {str(pk): label for pk, label in lots}
+        kwargs["widget"] = ProductLotWidget(PRODUCT_COLUMNS, lots)
+        super().__init__(PRODUCT_COLUMNS, "product", **kwargs)
+
+    def to_python(self, value):
+        value = value if isinstance(value, dict) else {"lots": [], "rows": value}
+        chosen = []
+        for pk in value.get("lots", []):
+            if str(pk) not in self.lots:
+                raise ValidationError("Choose lots from your team's list.")
+            chosen.append({"lot_id": int(pk), "label": self.lots[str(pk)]})
+        return chosen + super().to_python(value.get("rows", []))
+
+
 MEDICATION_COLUMNS = [
     ("name", "Medicine as the patient names it"),
     ("dose", "Dose"),
@@ -188,7 +233,7 @@ def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
     return f"Answer only if the answer to “{source.prompt}” includes {' or '.join(labels)}."
 
 
-def field_for_item(item: Item) -> forms.Field:
+def field_for_item(item: Item, lots=()) -> forms.Field:
     """The form field for one checklist item. Nothing is required while drafting."""
     common = {"label": item.prompt, "required": False, "help_text": item.help_text}
     choices = [(o["code"], o["label"]) for o in item.choices]
@@ -211,7 +256,7 @@ def field_for_item(item: Item) -> forms.Field:
     if kind == ItemKind.MEDICATION_LIST:
         return RowListField(MEDICATION_COLUMNS, "name", **common)
     if kind == ItemKind.PRODUCT_LOT:
-        return RowListField(PRODUCT_COLUMNS, "product", **common)
+        return ProductLotField(lots=lots, **common)
     raise ValueError(f"No form field for item kind {kind!r}")
 
 
@@ -243,12 +288,12 @@ def from_storage(item: Item, value: Any) -> Any:
 class SectionForm(forms.Form):
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, items: list[Item], answers: dict[str, Any], **kwargs):
+    def __init__(self, *args, items: list[Item], answers: dict[str, Any], lots=(), **kwargs):
         initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
         super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
         self.items = items
         for item in items:
-            field = field_for_item(item)
+            field = field_for_item(item, lots)
             grouped = isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
             css = "form-check-input" if grouped else "form-control"
             if not isinstance(field.widget, RowListWidget):
@@ -372,3 +417,104 @@ class SignForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError("That password is not right. Nothing was signed.")
         return password
+
+
+class LotForm(forms.Form):
+    """A product and the lot on its label; the supplier and product are reused if known."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    supplier = forms.CharField(max_length=120, help_text="As printed on the product.")
+    product = forms.CharField(max_length=120, label="Product name")
+    substance = forms.ChoiceField(choices=[("kratom", "Kratom"), ("melatonin", "Melatonin")])
+    form = forms.ChoiceField(choices=Product.Form.choices, label="Form")
+    labelled_amount_mg = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=100000,
+        label="Labelled amount per dose (mg)",
+        help_text="Needed to check melatonin content against the label.",
+    )
+    lot_number = forms.CharField(max_length=60, label="Lot on the label")
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        if teams.count() == 1:
+            self.fields["team"].widget = forms.HiddenInput()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("supplier", "product", "lot_number"):
+            if cleaned.get(name):
+                try:
+                    cleaned[name] = clean_text(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+MICROBE_CHOICES = [
+    ("", "Not reported"),
+    ("absent", "Absent / not detected"),
+    ("detected", "Detected"),
+]
+
+
+class COAForm(forms.Form):
+    """A certificate of analysis for one lot: who tested it, when, and each result."""
+
+    lab_name = forms.CharField(max_length=160, label="Testing laboratory")
+    accreditation_id = forms.CharField(
+        max_length=80,
+        required=False,
+        label="ISO/IEC 17025 accreditation number",
+        help_text="Leave empty if the COA shows none.",
+    )
+    tested_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Date testing was completed"
+    )
+    coa_lot_number = forms.CharField(max_length=60, label="Lot printed on the COA")
+    pdf = forms.FileField(label="The COA as a PDF (at most 10 MB)", required=False)
+
+    def __init__(self, *args, limits, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = list(limits)
+        for limit in self.limits:
+            label = f"{limit.label}" + (
+                f" ({limit.unit})" if limit.unit and limit.comparison != "absent" else ""
+            )
+            if limit.comparison == "absent":
+                field = forms.ChoiceField(choices=MICROBE_CHOICES, required=False, label=label)
+            else:
+                field = forms.FloatField(required=False, min_value=0, label=label)
+            self.fields[f"result_{limit.analyte}"] = field
+
+    def clean_tested_on(self):
+        tested = self.cleaned_data["tested_on"]
+        if tested > datetime.date.today():
+            raise ValidationError("The test date cannot be in the future.")
+        return tested
+
+    def clean_pdf(self):
+        upload = self.cleaned_data.get("pdf")
+        if upload:
+            self.sha256 = check_coa_pdf(upload)
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("lab_name", "accreditation_id", "coa_lot_number"):
+            if cleaned.get(name):
+                try:
+                    cleaned[name] = clean_text(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+    def results(self) -> dict:
+        found = {}
+        for limit in self.limits:
+            value = self.cleaned_data.get(f"result_{limit.analyte}")
+            if value not in (None, ""):
+                found[limit.analyte] = value
+        return found

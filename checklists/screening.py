@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from .conditions import effective_answers
 from .models.content import Severity
 from .models.knowledge import (
@@ -24,6 +26,8 @@ from .models.knowledge import (
     VariabilityRule,
     normalise_name,
 )
+from .models.legal import Jurisdiction, LegalStatus
+from .models.suppliers import LabLimit
 
 NEEDS_ACKNOWLEDGEMENT = (Severity.CONTRAINDICATED, Severity.MAJOR)
 AGENTS = frozenset(Agent.values)
@@ -84,6 +88,8 @@ class Intake:
     factors: frozenset[str] = frozenset()
     jurisdiction: str | None = None
     products: tuple[Mapping[str, Any], ...] = ()
+    # The clinician's own check of the law: {"consulted": text, "on": date} or None.
+    legal_check: Mapping[str, Any] | None = None
 
     def all_factors(self) -> frozenset[str]:
         """The factors given, plus the age bands the age implies."""
@@ -104,7 +110,10 @@ INTAKE_KEYS = {
     "factors",
     "jurisdiction",
     "products",
+    "legal_check",
 }
+PRODUCT_KEYS = {"name", "substance", "form", "label_lot", "label_amount_mg", "coa"}
+COA_KEYS = {"lot", "tested_on", "lab_accredited", "results"}
 
 
 def _string_list(data: Mapping, key: str) -> list[str]:
@@ -153,6 +162,15 @@ def parse_intake(data: Any, *, today: datetime.date) -> Intake:
     products = data.get("products", [])
     if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
         raise IntakeError("'products' must be a list of objects.")
+    products = [_parse_product(p, n) for n, p in enumerate(products, start=1)]
+    legal_check = data.get("legal_check")
+    if legal_check is not None:
+        if not isinstance(legal_check, dict) or set(legal_check) != {"consulted", "on"}:
+            raise IntakeError('\'legal_check\' must be {"consulted": text, "on": date}.')
+        legal_check = {
+            "consulted": str(legal_check["consulted"]),
+            "on": _date(legal_check["on"], "legal_check.on"),
+        }
     return Intake(
         on=on,
         substances=frozenset(substances),
@@ -161,7 +179,48 @@ def parse_intake(data: Any, *, today: datetime.date) -> Intake:
         factors=frozenset(factors),
         jurisdiction=jurisdiction.upper() if jurisdiction else None,
         products=tuple(products),
+        legal_check=legal_check,
     )
+
+
+def _date(value: Any, where: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise IntakeError(f"'{where}' must be a date written YYYY-MM-DD.") from None
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IntakeError(f"'{where}' must be a number.")
+    return float(value)
+
+
+def _parse_product(product: dict, n: int) -> dict:
+    where = f"products[{n - 1}]"
+    unknown = sorted(set(product) - PRODUCT_KEYS)
+    if unknown:
+        raise IntakeError(f"{where}: unknown key(s) {', '.join(unknown)}.")
+    if product.get("substance") not in AGENTS:
+        raise IntakeError(f"{where}.substance must be kratom or melatonin.")
+    parsed = dict(product)
+    if "label_amount_mg" in product and product["label_amount_mg"] is not None:
+        parsed["label_amount_mg"] = _number(product["label_amount_mg"], f"{where}.label_amount_mg")
+    coa = product.get("coa")
+    if coa is not None:
+        if not isinstance(coa, dict) or set(coa) - COA_KEYS:
+            keys = ", ".join(sorted(COA_KEYS))
+            raise IntakeError(f"{where}.coa must be an object with keys {keys}.")
+        parsed["coa"] = dict(coa)
+        if coa.get("tested_on") is not None:
+            parsed["coa"]["tested_on"] = _date(coa["tested_on"], f"{where}.coa.tested_on")
+        results = coa.get("results", {})
+        if not isinstance(results, dict):
+            raise IntakeError(f"{where}.coa.results must be an object.")
+        for analyte, value in results.items():
+            if not isinstance(value, str):
+                _number(value, f"{where}.coa.results.{analyte}")
+    return parsed
 
 
 def intake_from_answers(
@@ -184,6 +243,7 @@ def intake_from_answers(
     factors: set[str] = set()
     medications: list[str] = []
     jurisdiction, products = None, ()
+    legal_source, legal_date = None, None
     for item in items:
         rule, value = item.screening, answers.get(item.key)
         if not rule or value is None:
@@ -200,18 +260,31 @@ def intake_from_answers(
             jurisdiction = value
         elif role == "products":
             products = tuple(value)
+        elif role == "legal_check_source":
+            legal_source = value
+        elif role == "legal_check_date":
+            legal_date = value
+    legal_check = None
+    if legal_source and legal_date:
+        try:
+            legal_check = {"consulted": legal_source, "on": datetime.date.fromisoformat(legal_date)}
+        except (TypeError, ValueError):
+            legal_check = None
+    age = None
     if birth_year:
-        if on.year - birth_year - 1 < 18:
-            factors.add(VariabilityRule.Factor.UNDER_18)
+        # The youngest the patient can be: a birthday later this year still counts.
+        age = max(on.year - birth_year - 1, 0)
         if on.year - birth_year >= 65:
             factors.add(VariabilityRule.Factor.AGE_65_PLUS)
     return Intake(
         on=on,
         substances=frozenset(substances),
         medications=tuple(medications),
+        age_years=age,
         factors=frozenset(factors),
         jurisdiction=jurisdiction,
         products=products,
+        legal_check=legal_check,
     )
 
 
@@ -238,11 +311,44 @@ class Rule:
     sources: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LegalRow:
+    jurisdiction: str
+    place: str
+    depth: int  # 0 for the place itself, 1 for its parent, 2 for the grandparent
+    substance: str
+    status: str
+    status_label: str
+    minimum_age: int | None
+    summary: str
+    verified_on: datetime.date
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Limit:
+    substance: str
+    analyte: str
+    label: str
+    comparison: str
+    limit: float | None
+    unit: str
+    required: bool
+    severity: str
+    sources: tuple[str, ...]
+
+
 @dataclass
 class Knowledge:
     names: dict[str, SubstanceInfo]
     interactions: list[Rule]
     variability: list[Rule]
+    # The jurisdiction asked about (None if unknown) and the legal rows in effect there.
+    jurisdiction: str | None = None
+    jurisdiction_known: bool = False
+    legal: list[LegalRow] = field(default_factory=list)
+    limits: list[Limit] = field(default_factory=list)
+    legal_stale_days: int = 90
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -276,8 +382,68 @@ def _rules(queryset, category: str) -> list[Rule]:
     return rules
 
 
-def load_knowledge(medications: Iterable[str] = ()) -> Knowledge:
-    """Read what screening needs, in six queries whatever the number of medications."""
+def _source_titles(row) -> tuple[str, ...]:
+    return tuple(str(s) for s in sorted(row.sources.all(), key=lambda s: s.key))
+
+
+def load_legal(code: str | None, on: datetime.date) -> tuple[bool, list[LegalRow]]:
+    """The legal rows in effect on `on` for a place and the places above it (3 queries)."""
+    if not code:
+        return False, []
+    place = Jurisdiction.objects.select_related("parent__parent").filter(code=code).first()
+    if place is None:
+        return False, []
+    chain = [place, place.parent, place.parent.parent if place.parent else None]
+    depth = {p.pk: n for n, p in enumerate(chain) if p is not None}
+    rows = (
+        LegalStatus.objects.filter(jurisdiction_id__in=depth)
+        .in_effect_on(on)
+        .select_related("jurisdiction")
+        .prefetch_related("sources")
+    )
+    return True, [
+        LegalRow(
+            jurisdiction=r.jurisdiction.code,
+            place=r.jurisdiction.name,
+            depth=depth[r.jurisdiction_id],
+            substance=r.substance,
+            status=r.status,
+            status_label=r.get_status_display(),
+            minimum_age=r.minimum_age,
+            summary=r.summary,
+            verified_on=r.verified_on,
+            sources=_source_titles(r),
+        )
+        for r in rows
+    ]
+
+
+def load_limits() -> list[Limit]:
+    return [
+        Limit(
+            substance=r.substance,
+            analyte=r.analyte,
+            label=r.label,
+            comparison=r.comparison,
+            limit=r.limit,
+            unit=r.unit,
+            required=r.required,
+            severity=r.severity_on_fail,
+            sources=_source_titles(r),
+        )
+        for r in LabLimit.objects.prefetch_related("sources")
+    ]
+
+
+def load_knowledge(
+    medications: Iterable[str] = (),
+    *,
+    jurisdiction: str | None = None,
+    on: datetime.date | None = None,
+    with_limits: bool = False,
+) -> Knowledge:
+    """Read what screening needs: six queries whatever the number of medications, three
+    more for a jurisdiction and two for lab limits."""
     candidates = {run for text in medications for run in candidate_names(text)}
     aliases = list(
         SubstanceAlias.objects.filter(normalised__in=candidates).select_related("substance")
@@ -295,7 +461,17 @@ def load_knowledge(medications: Iterable[str] = ()) -> Knowledge:
     }
     interactions = _rules(InteractionRule.objects.annotate_target_key(), "interaction")
     variability = _rules(VariabilityRule.objects.all(), "variability")
-    return Knowledge(names=names, interactions=interactions, variability=variability)
+    known, legal = load_legal(jurisdiction, on or datetime.date.today())
+    return Knowledge(
+        names=names,
+        interactions=interactions,
+        variability=variability,
+        jurisdiction=jurisdiction,
+        jurisdiction_known=known,
+        legal=legal,
+        limits=load_limits() if with_limits else [],
+        legal_stale_days=settings.LEGAL_STALE_DAYS,
+    )
 
 
 # ---------------------------------------------------------------------------- screening
@@ -397,6 +573,253 @@ def _variability_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
     return flags
 
 
+# ---------------------------------------------------------------------------- legal
+
+
+def _legal_substances(intake: Intake) -> list[str]:
+    wanted = []
+    if Agent.KRATOM in intake.substances:
+        wanted.append("kratom")
+        if any(p.get("form") == "concentrated_7oh" for p in intake.products):
+            wanted.append("seven_oh")
+    if Agent.MELATONIN in intake.substances:
+        wanted.append("melatonin")
+    return wanted
+
+
+def _own_check_is_current(intake: Intake, stale_days: int) -> bool:
+    check = intake.legal_check
+    if not check or not str(check.get("consulted", "")).strip():
+        return False
+    age = (intake.on - check["on"]).days
+    return 0 <= age <= stale_days
+
+
+def legal_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
+    """Banned → contraindicated; under the minimum age → major; unclear, unknown or stale
+    (verified more than LEGAL_STALE_DAYS ago) → major until the clinician records their
+    own check of the law (what they consulted, and when)."""
+    code = intake.jurisdiction
+    if not code:
+        return []
+    substances = _legal_substances(intake)
+    checked = _own_check_is_current(intake, knowledge.legal_stale_days)
+    youngest = intake.age_years
+    if youngest is None and VariabilityRule.Factor.UNDER_18 in intake.factors:
+        youngest = 17
+    flags: list[Flag] = []
+    for substance in substances:
+        rows = sorted(
+            (r for r in knowledge.legal if r.substance == substance), key=lambda r: r.depth
+        )
+        label = LegalStatus.Substance(substance).label
+        for row in rows:
+            if row.status == LegalStatus.Status.BANNED:
+                flags.append(
+                    Flag(
+                        code=f"legal:banned:{row.jurisdiction}:{substance}",
+                        category="legal",
+                        severity=Severity.CONTRAINDICATED,
+                        title=f"{label}: banned in {row.place}",
+                        advice=f"{row.summary} Advise the patient that possessing or buying "
+                        "it there is unlawful, and plan care without it.",
+                        sources=row.sources,
+                    )
+                )
+            if row.minimum_age and youngest is not None and youngest < row.minimum_age:
+                flags.append(
+                    Flag(
+                        code=f"legal:under-minimum-age:{row.jurisdiction}:{substance}",
+                        category="legal",
+                        severity=Severity.MAJOR,
+                        title=f"{label}: the patient may be under the minimum age "
+                        f"({row.minimum_age}) in {row.place}",
+                        advice=f"{row.summary} Confirm the patient's age; under the minimum age, "
+                        "sale to them is not allowed there.",
+                        sources=row.sources,
+                    )
+                )
+        nearest = rows[0] if rows else None
+        if substance == "melatonin" and nearest is None:
+            continue  # no melatonin row: nothing recorded to warn about
+        reason = None
+        if not knowledge.jurisdiction_known:
+            reason = f"{code} is not in the legal table"
+        elif nearest is None:
+            reason = "the legal table has no entry for it here"
+        elif nearest.status == LegalStatus.Status.UNCLEAR:
+            reason = f"the legal table marks it unclear in {nearest.place}"
+        elif (intake.on - nearest.verified_on).days > knowledge.legal_stale_days:
+            reason = (
+                f"the entry for {nearest.place} was last verified on "
+                f"{nearest.verified_on.isoformat()}, more than "
+                f"{knowledge.legal_stale_days} days before this checklist"
+            )
+        if reason and not checked:
+            flags.append(
+                Flag(
+                    code=f"legal:unverified:{code}:{substance}",
+                    category="legal",
+                    severity=Severity.MAJOR,
+                    title=f"{label}: legal status not verified ({reason})",
+                    advice="Check the current statute or regulator's notice for the patient's "
+                    "state and locality, then record what you consulted and the date in "
+                    "the legal verification section.",
+                    sources=nearest.sources if nearest else (),
+                )
+            )
+        elif reason and checked:
+            flags.append(
+                Flag(
+                    code=f"legal:clinician-verified:{code}:{substance}",
+                    category="legal",
+                    severity=Severity.INFO,
+                    title=f"{label}: legal status checked by the clinician",
+                    advice=f"Consulted: {intake.legal_check['consulted']} on "
+                    f"{intake.legal_check['on'].isoformat()} ({reason}).",
+                    sources=nearest.sources if nearest else (),
+                )
+            )
+        if nearest is not None and nearest.status in (
+            LegalStatus.Status.REGULATED,
+            LegalStatus.Status.AGE_RESTRICTED,
+        ):
+            flags.append(
+                Flag(
+                    code=f"legal:rules:{nearest.jurisdiction}:{substance}",
+                    category="legal",
+                    severity=Severity.INFO,
+                    title=f"{label}: {nearest.status_label} in {nearest.place}",
+                    advice=nearest.summary,
+                    sources=nearest.sources,
+                )
+            )
+    return flags
+
+
+# ---------------------------------------------------------------------------- lab
+
+ABSENT_WORDS = {"absent", "not detected", "negative", "nd", "none detected"}
+COA_MAX_AGE_DAYS = 365
+
+
+def _same_lot(a: Any, b: Any) -> bool:
+    return (
+        bool(a) and bool(b) and "".join(str(a).split()).upper() == "".join(str(b).split()).upper()
+    )
+
+
+def _limit_fails(limit: Limit, value: Any, product: Mapping[str, Any]) -> bool | None:
+    """True when the result breaks the limit; None when it cannot be judged."""
+    if limit.comparison == "absent":
+        return str(value).strip().lower() not in ABSENT_WORDS
+    if isinstance(value, str):
+        return None
+    if limit.comparison == "below":
+        return value >= limit.limit
+    if limit.comparison in ("max", "max_pct_of_alkaloids"):
+        return value > limit.limit
+    if limit.comparison == "within_pct_of_label":
+        label = product.get("label_amount_mg")
+        if not label:
+            return None
+        return abs(value - label) / label * 100 > limit.limit
+    return False  # "required": any reported value passes
+
+
+def lab_flags(intake: Intake, limits: list[Limit]) -> list[Flag]:
+    """The supplier lab-testing checks of each product against its lot's COA."""
+    flags: list[Flag] = []
+    for n, product in enumerate(intake.products, start=1):
+        key = "".join(str(product.get("label_lot") or f"product-{n}").split())[:60]
+        name = product.get("name") or f"{product.get('substance', 'product')} product {n}"
+        where = f"{name} (lot {product.get('label_lot') or 'not recorded'})"
+
+        def add(
+            check: str, severity: str, title: str, advice: str, sources=(), _key=key, _where=where
+        ) -> None:
+            flags.append(
+                Flag(
+                    code=f"lab:{_key}:{check}",
+                    category="lab",
+                    severity=severity,
+                    title=f"{title}: {_where}",
+                    advice=advice,
+                    sources=tuple(sources),
+                )
+            )
+
+        if product.get("form") == "concentrated_7oh":
+            add(
+                "concentrated-7oh",
+                Severity.CONTRAINDICATED,
+                "Concentrated 7-OH product",
+                "Concentrated or semi-synthetic 7-OH products act like potent opioids and are "
+                "being scheduled in several places. Advise stopping, and assess for opioid "
+                "dependence before doing so.",
+            )
+        coa = product.get("coa")
+        if not coa:
+            add(
+                "no-coa",
+                Severity.MAJOR,
+                "No certificate of analysis for this lot",
+                "Ask the supplier for the lot-specific COA from an independent accredited lab, "
+                "or advise a product whose lot has one.",
+            )
+            continue
+        if not _same_lot(coa.get("lot"), product.get("label_lot")):
+            add(
+                "lot-mismatch",
+                Severity.MAJOR,
+                "The COA is not for the lot on the label",
+                f"The COA names lot {coa.get('lot') or 'none'}; the label says "
+                f"{product.get('label_lot') or 'nothing'}. A COA for another lot says nothing "
+                "about this one.",
+            )
+        tested = coa.get("tested_on")
+        if tested is None or (intake.on - tested).days > COA_MAX_AGE_DAYS:
+            add(
+                "coa-old",
+                Severity.MODERATE,
+                "The COA is older than 12 months or undated",
+                "Ask for a current certificate; products and contamination change between "
+                "batches and over time.",
+            )
+        if not coa.get("lab_accredited"):
+            add(
+                "lab-not-accredited",
+                Severity.MODERATE,
+                "The testing lab's ISO/IEC 17025 accreditation is missing or unknown",
+                "Prefer results from an independent lab accredited for these methods.",
+            )
+        results = coa.get("results") or {}
+        for limit in limits:
+            if limit.substance != product.get("substance"):
+                continue
+            value = results.get(limit.analyte)
+            if value is None or value == "":
+                if limit.required:
+                    add(
+                        f"missing:{limit.analyte}",
+                        Severity.MODERATE,
+                        f"No result for {limit.label}",
+                        "Ask the supplier for a COA that reports this analyte.",
+                        limit.sources,
+                    )
+                continue
+            if _limit_fails(limit, value, product):
+                shown = f"{value} {limit.unit}".strip()
+                add(
+                    limit.analyte,
+                    limit.severity,
+                    f"{limit.label} outside its limit ({shown})",
+                    "Advise the patient not to use this lot and to return or discard it.",
+                    limit.sources,
+                )
+    return flags
+
+
 UNMATCHED_ADVICE = (
     "This medicine did not match any name the knowledge base holds. Check it for "
     "interactions with kratom and melatonin yourself (pharmacist, interaction reference) "
@@ -417,9 +840,19 @@ def _unmatched_flag(typed: str) -> Flag:
 
 def screen(intake: Intake, knowledge: Knowledge | None = None) -> ScreeningResult:
     """All flags an intake raises, most serious first, and what each medication matched."""
-    knowledge = knowledge or load_knowledge(intake.medications)
+    knowledge = knowledge or load_knowledge(
+        intake.medications,
+        jurisdiction=intake.jurisdiction,
+        on=intake.on,
+        with_limits=bool(intake.products),
+    )
     matches = [match_medication(text, knowledge) for text in intake.medications]
-    flags = _interaction_flags(intake, matches, knowledge) + _variability_flags(intake, knowledge)
+    flags = (
+        _interaction_flags(intake, matches, knowledge)
+        + _variability_flags(intake, knowledge)
+        + legal_flags(intake, knowledge)
+        + lab_flags(intake, knowledge.limits)
+    )
     for match in matches:
         if not match.matched:
             flags.append(_unmatched_flag(match.typed))

@@ -20,10 +20,14 @@ from .models import (
     Acknowledgement,
     Answer,
     AuditEvent,
+    CertificateOfAnalysis,
     ChecklistResponse,
+    Lot,
     MedicationEntry,
     PatientCase,
+    Product,
     Section,
+    Supplier,
     Team,
     TemplateVersion,
 )
@@ -285,3 +289,69 @@ def sign_response(
         detail={"version": response.version.number, "flags": len(state.flags)},
     )
     return response
+
+
+@transaction.atomic
+def create_lot(
+    *,
+    user,
+    team: Team,
+    supplier: str,
+    product: str,
+    substance: str,
+    form: str,
+    labelled_amount_mg: float | None,
+    lot_number: str,
+    ip: str | None = None,
+) -> Lot:
+    """Record a lot, reusing the team's supplier and product of the same name."""
+    supplier_row, _ = Supplier.objects.get_or_create(team=team, name=supplier)
+    product_row, _ = Product.objects.get_or_create(
+        supplier=supplier_row,
+        name=product,
+        form=form,
+        defaults={"substance": substance, "labelled_amount_mg": labelled_amount_mg},
+    )
+    lot, created = Lot.objects.get_or_create(product=product_row, lot_number=lot_number)
+    if created:
+        audit.record(AuditEvent.Action.LOT_CREATED, user=user, obj=lot, ip=ip)
+    return lot
+
+
+@transaction.atomic
+def add_certificate(
+    *,
+    user,
+    lot: Lot,
+    lab_name: str,
+    accreditation_id: str,
+    tested_on: datetime.date,
+    coa_lot_number: str,
+    results: dict,
+    upload=None,
+    sha256: str = "",
+    ip: str | None = None,
+) -> CertificateOfAnalysis:
+    """Store a COA and its PDF (under a server-made name, through the storage API)."""
+    coa = CertificateOfAnalysis(
+        lot=lot,
+        lab_name=lab_name,
+        accreditation_id=accreditation_id,
+        tested_on=tested_on,
+        coa_lot_number=coa_lot_number,
+        results=results,
+        uploaded_by=user,
+    )
+    if upload is not None:
+        coa.original_filename = upload.name[:200]
+        coa.sha256 = sha256
+        coa.pdf.save("certificate.pdf", upload, save=False)
+    coa.save()
+    audit.record(
+        AuditEvent.Action.COA_UPLOADED,
+        user=user,
+        obj=coa,
+        ip=ip,
+        detail={"lot": lot.pk, "sha256": coa.sha256},
+    )
+    return coa

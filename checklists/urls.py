@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, responses, system
+from .views import cases, lots, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
@@ -16,4 +16,8 @@ urlpatterns = [
     ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
+    path("lots/", lots.lot_list, name="lot_list"),
+    path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),
+    path("lots/<int:lot_id>/coas/new/", lots.coa_new, name="coa_new"),
+    path("coas/<int:coa_id>/pdf", lots.coa_download, name="coa_download"),
 ]

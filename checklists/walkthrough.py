@@ -7,13 +7,13 @@ whatever the number of items or answers.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from . import screening
 from .conditions import effective_answers, missing_required, visible_keys
-from .models import Acknowledgement, Answer, ChecklistResponse, Citation, Item, Section
+from .models import Acknowledgement, Answer, ChecklistResponse, Citation, Item, Lot, Section
 
 
 @dataclass
@@ -27,6 +27,9 @@ class SectionState:
     # Visible items plus those whose condition depends on this section's own answers:
     # the page shows them and a small script hides them until their condition holds.
     form_items: list[Item] = field(default_factory=list)
+
+    def has_kind(self, kind: str) -> bool:
+        return any(item.kind == kind for item in self.items)
 
 
 @dataclass
@@ -42,6 +45,11 @@ class ResponseState:
     # Answer rows by item id, for writers that update them in place.
     rows_by_item: dict[int, Answer]
 
+    def team_lots(self) -> list[tuple[int, str]]:
+        """The case's team's recorded lots as (id, label) choices (one query)."""
+        lots = Lot.objects.filter(product__supplier__team_id=self.response.case.team_id)
+        return [(lot.pk, lot_label(lot)) for lot in lots.select_related("product__supplier")]
+
     def section(self, key: str) -> SectionState | None:
         return next((s for s in self.sections if s.section.key == key), None)
 
@@ -53,6 +61,10 @@ class ResponseState:
         intake = screening.intake_from_answers(
             self.items, self.answers, on=on, birth_year=response.case.birth_year
         )
+        if intake.products:
+            intake = replace(
+                intake, products=resolve_products(intake.products, response.case.team_id)
+            )
         return screening.screen(intake)
 
     @cached_property
@@ -92,6 +104,66 @@ class ResponseState:
     @property
     def can_sign(self) -> bool:
         return self.response.is_draft and not self.missing
+
+
+def lot_label(lot: Lot) -> str:
+    product = lot.product
+    return (
+        f"{product.name} ({product.get_form_display().lower()}), lot {lot.lot_number} · "
+        f"{product.supplier.name}"
+    )
+
+
+def resolve_products(rows, team_id: int) -> tuple[dict, ...]:
+    """Turn product answers into the screening engine's product objects.
+
+    A row naming one of the team's lots brings the lot's product and its most recent
+    certificate of analysis (two queries); a free-text row has no certificate on file.
+    """
+    ids = [row["lot_id"] for row in rows if "lot_id" in row]
+    lots = (
+        {
+            lot.pk: lot
+            for lot in Lot.objects.filter(pk__in=ids, product__supplier__team_id=team_id)
+            .select_related("product__supplier")
+            .prefetch_related("certificates")
+        }
+        if ids
+        else {}
+    )
+    products = []
+    for row in rows:
+        lot = lots.get(row.get("lot_id"))
+        if lot is not None:
+            latest = max(lot.certificates.all(), key=lambda c: (c.tested_on, c.pk), default=None)
+            products.append(
+                {
+                    "name": lot.product.name,
+                    "substance": lot.product.substance,
+                    "form": lot.product.form,
+                    "label_lot": lot.lot_number,
+                    "label_amount_mg": lot.product.labelled_amount_mg,
+                    "coa": None
+                    if latest is None
+                    else {
+                        "lot": latest.coa_lot_number,
+                        "tested_on": latest.tested_on,
+                        "lab_accredited": bool(latest.accreditation_id),
+                        "results": latest.results,
+                    },
+                }
+            )
+        elif "lot_id" not in row:
+            products.append(
+                {
+                    "name": row.get("product") or "Unrecorded product",
+                    "substance": None,
+                    "form": "other",
+                    "label_lot": row.get("lot"),
+                    "coa": None,
+                }
+            )
+    return tuple(products)
 
 
 def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> ResponseState:

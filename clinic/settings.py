@@ -180,6 +180,15 @@ if DEBUG:
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# A legal-status row verified longer ago than this needs the clinician's own check.
+LEGAL_STALE_DAYS = env_int("LEGAL_STALE_DAYS", 90, minimum=1)
+
+# Uploaded certificates of analysis: private files, served only through a view that
+# checks access (never by a public URL). Use shared storage when running several hosts.
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+COA_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Cases per page on the case list.
 CASES_PER_PAGE = 25
 

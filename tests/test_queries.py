@@ -23,11 +23,12 @@ pytestmark = pytest.mark.django_db
 EXPECTED_QUERIES = {
     "case_list": 4,
     # 7 for the page itself + 6 for screening (names, classes, two rule tables and their
-    # sources) when the medication list has entries.
-    "section": 13,
-    "review": 13,
+    # sources) + 3 for the legal table (place, rows in effect, their sources) when the
+    # medication list and jurisdiction are answered.
+    "section": 16,
+    "review": 16,
     "review_without_medications": 11,
-    "response_detail": 16,
+    "response_detail": 19,
     "signed_response_detail": 8,
     "section_save": 9,
 }

@@ -19,8 +19,17 @@ from .knowledge import (
     VariabilityRule,
     normalise_name,
 )
+from .legal import Jurisdiction, LegalStatus
+from .suppliers import CertificateOfAnalysis, LabLimit, Lot, Product, Supplier
 
 __all__ = [
+    "CertificateOfAnalysis",
+    "Jurisdiction",
+    "LabLimit",
+    "LegalStatus",
+    "Lot",
+    "Product",
+    "Supplier",
     "Acknowledgement",
     "MedicationEntry",
     "Agent",

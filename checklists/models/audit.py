@@ -39,6 +39,9 @@ class AuditEvent(models.Model):
         CHECKLIST_SIGNED = "checklist_signed", "Checklist signed"
         SIGN_REFUSED = "sign_refused", "Signing refused"
         CONTENT_LOADED = "content_loaded", "Content loaded"
+        LOT_CREATED = "lot_created", "Product lot recorded"
+        COA_UPLOADED = "coa_uploaded", "COA uploaded"
+        COA_DOWNLOADED = "coa_downloaded", "COA downloaded"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

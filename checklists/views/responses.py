@@ -54,6 +54,7 @@ def section(request, response_id: int, section_key: str):
         request.POST or None,
         items=current.form_items,
         answers=state.answers,
+        lots=state.team_lots() if current.has_kind("product_lot") else (),
         initial={"lock_version": response.lock_version},
     )
     if request.method == "POST" and form.is_valid():

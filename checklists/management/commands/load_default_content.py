@@ -20,10 +20,14 @@ class Command(BaseCommand):
                 data = content_io.read_json(directory / "default_checklist.json")
                 version, created = content_io.load_template(data)
                 knowledge = content_io.load_knowledge()
+                legal = content_io.load_legal()
+                limits = content_io.load_lab_limits()
         except content_io.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
         self.stdout.write(f"Knowledge: {knowledge} rows added or updated.")
+        self.stdout.write(f"Legal status: {legal} rows added or updated.")
+        self.stdout.write(f"Lab limits: {limits} rows added or updated.")
         if created:
             self.stdout.write(
                 self.style.SUCCESS(

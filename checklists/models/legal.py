@@ -1,0 +1,99 @@
+"""Where kratom and melatonin are legal: jurisdictions and dated legal-status rows.
+
+A change in the law is a new row with an effective date, never an edit of the old one,
+so a checklist signed before the change keeps meaning what it meant.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .content import Source
+
+
+class Jurisdiction(models.Model):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Country"
+        STATE = "state", "State or territory"
+        LOCALITY = "locality", "City or county"
+
+    code = models.CharField(max_length=60, unique=True, help_text="ISO 3166 code, or STATE-SLUG.")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def label(self) -> str:
+        if self.kind == self.Kind.LOCALITY and self.parent_id:
+            return f"{self.name}, {self.parent.name}"
+        return self.name
+
+
+class LegalStatusQuerySet(models.QuerySet):
+    def in_effect_on(self, day: datetime.date) -> LegalStatusQuerySet:
+        return self.filter(
+            Q(effective_from__isnull=True) | Q(effective_from__lte=day),
+            Q(effective_to__isnull=True) | Q(effective_to__gte=day),
+        )
+
+
+class LegalStatus(models.Model):
+    class Substance(models.TextChoices):
+        KRATOM = "kratom", "Kratom (leaf and products)"
+        SEVEN_OH = "seven_oh", "Concentrated 7-OH products"
+        MELATONIN = "melatonin", "Melatonin"
+
+    class Status(models.TextChoices):
+        LEGAL = "legal", "Legal"
+        REGULATED = "regulated", "Legal, regulated"
+        AGE_RESTRICTED = "age_restricted", "Legal with a minimum age"
+        BANNED = "banned", "Banned"
+        UNCLEAR = "unclear", "Unclear: verify"
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="legal_statuses"
+    )
+    substance = models.CharField(max_length=12, choices=Substance.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    minimum_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    seven_oh_rule = models.CharField("7-OH rule", max_length=300, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    summary = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="+")
+    verified_on = models.DateField()
+    verified_by = models.CharField(max_length=120)
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_by = models.DateField(null=True, blank=True)
+
+    objects = LegalStatusQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["jurisdiction__code", "substance", "effective_from"]
+        verbose_name_plural = "legal statuses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_from__isnull=True)
+                | Q(effective_to__isnull=True)
+                | Q(effective_from__lte=models.F("effective_to")),
+                name="legal_status_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction.code} {self.substance}: {self.status}"
+
+    def is_stale(self, on: datetime.date) -> bool:
+        """Verified longer ago than LEGAL_STALE_DAYS before `on`."""
+        return (on - self.verified_on).days > settings.LEGAL_STALE_DAYS
