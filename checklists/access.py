@@ -76,7 +76,9 @@ def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> 
     return response
 
 
-def get_lot_for_user(user, lot_id: int) -> Lot:
+def get_lot_for_user(user, lot_id: int, *, for_edit: bool = False) -> Lot:
+    if for_edit and not can_write_clinical(user):
+        raise NotClinician()
     lot = (
         Lot.objects.visible_to(user)
         .select_related("product__supplier__team")

@@ -10,6 +10,9 @@ from .models import (
     Citation,
     InteractionRule,
     Item,
+    Jurisdiction,
+    LabLimit,
+    LegalStatus,
     Section,
     Source,
     Substance,
@@ -144,3 +147,48 @@ class VariabilityRuleAdmin(RuleAdminMixin, admin.ModelAdmin):
     list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
     list_filter = ["factor", *RuleAdminMixin.list_filter]
     search_fields = ["code", "title", "advice"]
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent"]
+    list_filter = ["kind"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(LegalStatus)
+class LegalStatusAdmin(admin.ModelAdmin):
+    list_display = [
+        "jurisdiction",
+        "substance",
+        "status",
+        "minimum_age",
+        "effective_from",
+        "effective_to",
+        "verified_on",
+        "review_by",
+    ]
+    list_filter = ["substance", "status", "jurisdiction__kind", "review_by"]
+    list_select_related = ["jurisdiction"]
+    search_fields = ["jurisdiction__code", "jurisdiction__name", "summary"]
+    autocomplete_fields = ["jurisdiction"]
+    filter_horizontal = ["sources"]
+
+
+@admin.register(LabLimit)
+class LabLimitAdmin(admin.ModelAdmin):
+    list_display = [
+        "substance",
+        "analyte",
+        "label",
+        "comparison",
+        "limit",
+        "unit",
+        "required",
+        "severity_on_fail",
+        "review_by",
+    ]
+    list_filter = ["substance", "severity_on_fail", "required"]
+    search_fields = ["analyte", "label"]
+    filter_horizontal = ["sources"]

@@ -160,6 +160,21 @@ class RowListField(forms.Field):
         return rows
 
 
+class JurisdictionInput(forms.TextInput):
+    """A text box that suggests the legal table's places as you type (a datalist)."""
+
+    template_name = "checklists/widgets/jurisdiction.html"
+
+    def __init__(self, places=(), attrs=None):
+        self.places = list(places)
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["places"] = self.places
+        return context
+
+
 class ProductLotWidget(RowListWidget):
     """The team's recorded lots as checkboxes, plus free-text rows for anything else."""
 
@@ -233,7 +248,7 @@ def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
     return f"Answer only if the answer to “{source.prompt}” includes {' or '.join(labels)}."
 
 
-def field_for_item(item: Item, lots=()) -> forms.Field:
+def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
     """The form field for one checklist item. Nothing is required while drafting."""
     common = {"label": item.prompt, "required": False, "help_text": item.help_text}
     choices = [(o["code"], o["label"]) for o in item.choices]
@@ -252,7 +267,7 @@ def field_for_item(item: Item, lots=()) -> forms.Field:
     if kind == ItemKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == ItemKind.JURISDICTION:
-        return forms.CharField(max_length=60, **common)
+        return forms.CharField(max_length=60, widget=JurisdictionInput(places), **common)
     if kind == ItemKind.MEDICATION_LIST:
         return RowListField(MEDICATION_COLUMNS, "name", **common)
     if kind == ItemKind.PRODUCT_LOT:
@@ -288,12 +303,15 @@ def from_storage(item: Item, value: Any) -> Any:
 class SectionForm(forms.Form):
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, items: list[Item], answers: dict[str, Any], lots=(), **kwargs):
+    def __init__(
+        self, *args, items: list[Item], answers: dict[str, Any], lots=(), places=(), **kwargs
+    ):
         initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
+        self.place_codes = {code for code, _ in places}
         super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
         self.items = items
         for item in items:
-            field = field_for_item(item, lots)
+            field = field_for_item(item, lots, places)
             grouped = isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
             css = "form-check-input" if grouped else "form-control"
             if not isinstance(field.widget, RowListWidget):
@@ -323,9 +341,17 @@ class SectionForm(forms.Form):
         cleaned = super().clean()
         for item in self.items:
             if item.kind == ItemKind.JURISDICTION and cleaned.get(item.key):
-                code = clean_text(cleaned[item.key]).upper()
+                code = clean_text(cleaned[item.key]).upper().split(" ")[0]
                 if not JURISDICTION_RE.fullmatch(code):
                     self.add_error(item.key, "Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
+                elif self.place_codes and code not in self.place_codes:
+                    self.add_error(
+                        item.key,
+                        f"{code} is not in the legal table. Choose a "
+                        "listed place, or the country if the region is not listed.",
+                    )
+                else:
+                    cleaned[item.key] = code
             elif item.kind in TEXT_LIMITS and cleaned.get(item.key):
                 try:
                     cleaned[item.key] = clean_text(cleaned[item.key])

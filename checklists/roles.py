@@ -20,6 +20,9 @@ _CONTENT_MODELS = [
     "substancealias",
     "interactionrule",
     "variabilityrule",
+    "jurisdiction",
+    "legalstatus",
+    "lablimit",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -33,6 +36,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_answer",
         "add_answer",
         "change_answer",
+        "view_lot",
+        "add_lot",
+        "view_certificateofanalysis",
+        "add_certificateofanalysis",
     ],
     SUPERVISOR: ["view_patientcase", "view_checklistresponse", "view_answer"],
     AUDITOR: ["view_auditevent", "view_patientcase", "view_checklistresponse", "view_answer"],

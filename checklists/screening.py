@@ -324,6 +324,10 @@ class LegalRow:
     verified_on: datetime.date
     sources: tuple[str, ...]
 
+    @property
+    def substance_label(self) -> str:
+        return LegalStatus.Substance(self.substance).label
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -491,6 +495,9 @@ class MedicationMatch:
 class ScreeningResult:
     flags: list[Flag]
     matches: list[MedicationMatch]
+    # The legal rows in effect at the patient's jurisdiction (and the places above it).
+    legal: list[LegalRow] = field(default_factory=list)
+    legal_stale_days: int = 90
 
     @property
     def unmatched(self) -> list[str]:
@@ -856,7 +863,12 @@ def screen(intake: Intake, knowledge: Knowledge | None = None) -> ScreeningResul
     for match in matches:
         if not match.matched:
             flags.append(_unmatched_flag(match.typed))
-    return ScreeningResult(flags=sort_flags(flags), matches=matches)
+    return ScreeningResult(
+        flags=sort_flags(flags),
+        matches=matches,
+        legal=sorted(knowledge.legal, key=lambda r: (r.depth, r.substance)),
+        legal_stale_days=knowledge.legal_stale_days,
+    )
 
 
 def item_caution_flags(

@@ -6,14 +6,27 @@ whatever the number of items or answers.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
+
 from . import screening
 from .conditions import effective_answers, missing_required, visible_keys
-from .models import Acknowledgement, Answer, ChecklistResponse, Citation, Item, Lot, Section
+from .models import (
+    Acknowledgement,
+    Answer,
+    ChecklistResponse,
+    Citation,
+    Item,
+    Jurisdiction,
+    Lot,
+    Section,
+)
 
 
 @dataclass
@@ -53,11 +66,23 @@ class ResponseState:
     def section(self, key: str) -> SectionState | None:
         return next((s for s in self.sections if s.section.key == key), None)
 
+    @property
+    def checklist_date(self) -> datetime.date:
+        """The date the checklist speaks for: its signing date, or today for a draft (so a
+        draft signed today is judged by today's law)."""
+        if self.response.signed_at:
+            return timezone.localdate(self.response.signed_at)
+        return timezone.localdate()
+
+    @property
+    def legal_stale_before(self) -> datetime.date:
+        return self.checklist_date - datetime.timedelta(days=settings.LEGAL_STALE_DAYS)
+
     @cached_property
     def screening_result(self) -> screening.ScreeningResult:
         """What the screening engine finds in the answers (a fixed number of queries)."""
         response = self.response
-        on = (response.signed_at or response.started_at).date()
+        on = self.checklist_date
         intake = screening.intake_from_answers(
             self.items, self.answers, on=on, birth_year=response.case.birth_year
         )
@@ -104,6 +129,12 @@ class ResponseState:
     @property
     def can_sign(self) -> bool:
         return self.response.is_draft and not self.missing
+
+
+def jurisdiction_choices() -> list[tuple[str, str]]:
+    """(code, "Name, parent") for every place in the legal table (one query)."""
+    places = Jurisdiction.objects.select_related("parent").order_by("code")
+    return [(p.code, p.label()) for p in places]
 
 
 def lot_label(lot: Lot) -> str:

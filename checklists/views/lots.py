@@ -9,7 +9,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import audit, services
-from ..access import get_coa_for_user, get_lot_for_user, teams_for_user
+from ..access import (
+    NotClinician,
+    can_write_clinical,
+    get_coa_for_user,
+    get_lot_for_user,
+    teams_for_user,
+)
 from ..forms import COAForm, LotForm
 from ..models import AuditEvent, LabLimit, Lot
 
@@ -19,6 +25,8 @@ from ..models import AuditEvent, LabLimit, Lot
 def lot_list(request):
     teams = teams_for_user(request.user)
     form = LotForm(request.POST or None, teams=teams, initial={"team": teams.first()})
+    if request.method == "POST" and not can_write_clinical(request.user):
+        raise NotClinician()
     if request.method == "POST" and form.is_valid():
         lot = services.create_lot(
             user=request.user, ip=audit.client_ip(request), **form.cleaned_data
@@ -51,7 +59,7 @@ def lot_detail(request, lot_id: int):
 @login_required
 @require_POST
 def coa_new(request, lot_id: int):
-    lot = get_lot_for_user(request.user, lot_id)
+    lot = get_lot_for_user(request.user, lot_id, for_edit=True)
     form = _coa_form(lot, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data

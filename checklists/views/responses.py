@@ -12,7 +12,7 @@ from .. import audit, services
 from ..access import can_write_clinical, get_response_for_user
 from ..forms import SectionForm, SignForm
 from ..models import AuditEvent
-from ..walkthrough import load_state
+from ..walkthrough import jurisdiction_choices, load_state
 
 
 @login_required
@@ -55,6 +55,7 @@ def section(request, response_id: int, section_key: str):
         items=current.form_items,
         answers=state.answers,
         lots=state.team_lots() if current.has_kind("product_lot") else (),
+        places=jurisdiction_choices() if current.has_kind("jurisdiction") else (),
         initial={"lock_version": response.lock_version},
     )
     if request.method == "POST" and form.is_valid():
