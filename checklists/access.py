@@ -30,24 +30,41 @@ class NotClinician(Exception):
     """The user may see the case but not write clinical data."""
 
 
+RETURN_PERMISSION = "checklists.return_checklistresponse"
+
+
+def can_return_for_amendment(user) -> bool:
+    return holds_permission(user, RETURN_PERMISSION)
+
+
 def teams_for_user(user):
     return Team.objects.filter(members=user) if user.is_authenticated else Team.objects.none()
 
 
-def can_write_clinical(user) -> bool:
-    """Whether the user holds the clinical write permission (one query, cached on the user)."""
+def holds_permission(user, permission: str) -> bool:
+    """Whether the user holds one permission, directly or through a group: one query,
+    cached on the user object for the request (Django's has_perm loads all of them)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    if not hasattr(user, "_can_write_clinical"):
-        app_label, codename = CLINICAL_PERMISSION.split(".")
-        user._can_write_clinical = Permission.objects.filter(
+    cache = user.__dict__.setdefault("_held_permissions", {})
+    if permission not in cache:
+        app_label, codename = permission.split(".")
+        cache[permission] = Permission.objects.filter(
             Q(user=user) | Q(group__user=user),
             content_type__app_label=app_label,
             codename=codename,
         ).exists()
-    return user._can_write_clinical
+    return cache[permission]
+
+
+def can_write_clinical(user) -> bool:
+    return holds_permission(user, CLINICAL_PERMISSION)
+
+
+def can_view_audit(user) -> bool:
+    return holds_permission(user, "checklists.view_auditevent")
 
 
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:

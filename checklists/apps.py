@@ -5,3 +5,6 @@ class ChecklistsConfig(AppConfig):
     name = "checklists"
     verbose_name = "Caution checklists"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the audit receivers)

@@ -1,5 +1,13 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from .access import can_view_audit
 
 
 def app_context(request):
-    return {"demo_mode": settings.DEMO_MODE}
+    user = getattr(request, "user", None)
+    return {
+        "demo_mode": settings.DEMO_MODE,
+        # Evaluated only if a template asks (one query then).
+        "can_view_audit": SimpleLazyObject(lambda: user is not None and can_view_audit(user)),
+    }

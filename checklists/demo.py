@@ -13,7 +13,7 @@ from django.utils import timezone
 from . import services
 from .conditions import condition_holds
 from .models import ChecklistResponse, ItemKind, PatientCase, Team, TemplateVersion
-from .roles import AUDITOR, CLINICIAN, CONTENT_EDITOR, ensure_roles
+from .roles import AUDITOR, CLINICIAN, CONTENT_EDITOR, SUPERVISOR, ensure_roles
 from .walkthrough import load_state
 
 ACK_REASONS = ["advised_against", "prescriber_informed", "monitoring_planned", "other"]
@@ -33,8 +33,9 @@ DEMO_ACCOUNTS = [
     DemoAccount("clinician", CLINICIAN, DEMO_TEAM),
     DemoAccount("colleague", CLINICIAN, DEMO_TEAM),
     DemoAccount("outsider", CLINICIAN, OTHER_TEAM),
+    DemoAccount("supervisor", SUPERVISOR, DEMO_TEAM),
     DemoAccount("editor", CONTENT_EDITOR, None),
-    DemoAccount("auditor", AUDITOR, None),
+    DemoAccount("auditor", AUDITOR, DEMO_TEAM),
     DemoAccount("admin", "", None, superuser=True),
 ]
 

@@ -544,3 +544,67 @@ class COAForm(forms.Form):
             if value not in (None, ""):
                 found[limit.analyte] = value
         return found
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does this checklist need correcting?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the new revision and in the audit trail.",
+    )
+
+    def clean_reason(self) -> str:
+        return clean_text(self.cleaned_data["reason"])
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should the clinician correct?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_comment(self) -> str:
+        return clean_text(self.cleaned_data["comment"])
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.CharField(required=False, max_length=150, label="User name")
+    case = forms.IntegerField(required=False, min_value=1, label="Case id")
+    action = forms.ChoiceField(required=False, label="Action")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import AuditEvent
+
+        self.fields["action"].choices = [("", "Any action"), *AuditEvent.Action.choices]
+
+    def clean_user(self) -> str:
+        return clean_text(self.cleaned_data.get("user", ""))
+
+    def filters(self) -> dict:
+        """The cleaned filters that were given, for the queryset and the audit record."""
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class CaseEditForm(CaseForm):
+    """The optional details of an existing case; its team and reference stay fixed."""
+
+    class Meta(CaseForm.Meta):
+        fields = ["initials", "birth_year", "jurisdiction"]
+
+    def __init__(self, *args, **kwargs):
+        forms.ModelForm.__init__(self, *args, **kwargs)
+        self.fields["birth_year"].widget = forms.NumberInput(
+            attrs={"min": 1900, "inputmode": "numeric"}
+        )
+
+    def clean(self):
+        return forms.ModelForm.clean(self)

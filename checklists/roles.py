@@ -41,7 +41,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_certificateofanalysis",
         "add_certificateofanalysis",
     ],
-    SUPERVISOR: ["view_patientcase", "view_checklistresponse", "view_answer"],
+    SUPERVISOR: [
+        "view_patientcase",
+        "view_checklistresponse",
+        "view_answer",
+        "return_checklistresponse",
+    ],
     AUDITOR: ["view_auditevent", "view_patientcase", "view_checklistresponse", "view_answer"],
     CONTENT_EDITOR: [
         f"{action}_{model}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from .access import ResponseLocked
 from .conditions import is_answered, visible_keys
 from .models import (
     Acknowledgement,
+    AmendmentRequest,
     Answer,
     AuditEvent,
     CertificateOfAnalysis,
@@ -275,6 +276,11 @@ def sign_response(
             zip(rows, state.screening_result.matches, strict=True), start=1
         )
     )
+    if response.amends_id is not None:
+        # The corrected record takes over; the earlier one stays viewable, linked both ways.
+        ChecklistResponse.objects.filter(
+            pk=response.amends_id, status=ChecklistResponse.Status.SIGNED
+        ).update(status=ChecklistResponse.Status.SUPERSEDED)
     follow_up = _as_date(state.answers.get(FOLLOW_UP_ITEM_KEY))
     if follow_up is not None:
         PatientCase.objects.filter(pk=response.case_id).update(
@@ -355,3 +361,97 @@ def add_certificate(
         detail={"lot": lot.pk, "sha256": coa.sha256},
     )
     return coa
+
+
+class AmendRefused(Exception):
+    """The checklist cannot be amended (not signed, or already being amended)."""
+
+
+@transaction.atomic
+def amend_response(
+    *, response: ChecklistResponse, user, reason: str, ip: str | None = None
+) -> ChecklistResponse:
+    """Start a correction of a signed checklist: a new draft revision on the same version,
+    with the previous answers, that supersedes the signed one only when it is signed."""
+    locked = ChecklistResponse.objects.select_for_update().get(pk=response.pk)
+    if locked.status != ChecklistResponse.Status.SIGNED:
+        raise AmendRefused("Only the latest signed revision can be amended.")
+    if ChecklistResponse.objects.filter(amends=locked).exists():
+        raise AmendRefused("An amendment of this checklist is already under way.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            draft = ChecklistResponse.objects.create(
+                case_id=locked.case_id,
+                version_id=locked.version_id,
+                revision=locked.revision + 1,
+                amends=locked,
+                amend_reason=reason,
+                started_by=user,
+                started_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        # Another clinician's amendment got there first (one amendment per revision).
+        raise AmendRefused("An amendment of this checklist is already under way.") from None
+    Answer.objects.bulk_create(
+        Answer(response=draft, item_id=a.item_id, value=a.value, updated_at=now, updated_by=user)
+        for a in Answer.objects.filter(response=locked)
+    )
+    audit.record(
+        AuditEvent.Action.CHECKLIST_AMENDED,
+        user=user,
+        obj=draft,
+        case_id=locked.case_id,
+        ip=ip,
+        detail={"amends": locked.pk, "revision": draft.revision, "reason": reason},
+    )
+    return draft
+
+
+@transaction.atomic
+def return_for_amendment(
+    *, response: ChecklistResponse, user, comment: str, ip: str | None = None
+) -> AmendmentRequest:
+    """A supervisor sends a signed checklist back to the clinicians with a comment."""
+    if response.status != ChecklistResponse.Status.SIGNED:
+        raise AmendRefused("Only a signed checklist can be returned for amendment.")
+    request = AmendmentRequest.objects.create(response=response, comment=comment, requested_by=user)
+    audit.record(
+        AuditEvent.Action.CHECKLIST_RETURNED,
+        user=user,
+        obj=response,
+        case_id=response.case_id,
+        ip=ip,
+        detail={"comment": comment},
+    )
+    return request
+
+
+@transaction.atomic
+def update_case(
+    *,
+    case: PatientCase,
+    user,
+    initials: str,
+    birth_year: int | None,
+    jurisdiction: str,
+    ip: str | None = None,
+) -> list[str]:
+    """Change a case's optional details; returns the names of the fields that changed."""
+    values = {"initials": initials, "birth_year": birth_year, "jurisdiction": jurisdiction}
+    changed = [name for name, value in values.items() if getattr(case, name) != value]
+    if changed:
+        for name in changed:
+            setattr(case, name, values[name])
+        case.full_clean(validate_unique=False)
+        case.save(update_fields=[*changed, "updated_at"])
+        audit.record(
+            AuditEvent.Action.CASE_CHANGED,
+            user=user,
+            obj=case,
+            case_id=case.pk,
+            ip=ip,
+            detail={"fields": changed},
+        )
+    return changed

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import cases, lots, responses, system
+from .views import audit, cases, lots, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", cases.case_new, name="case_new"),
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/edit/", cases.case_edit, name="case_edit"),
     path("cases/<int:case_id>/checklists/new/", cases.checklist_start, name="checklist_start"),
     path("responses/<int:response_id>/", responses.response_detail, name="response_detail"),
     path(
@@ -16,6 +17,13 @@ urlpatterns = [
     ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
+    path("responses/<int:response_id>/amend/", responses.amend, name="amend"),
+    path(
+        "responses/<int:response_id>/return/",
+        responses.return_for_amendment,
+        name="return_for_amendment",
+    ),
+    path("audit/", audit.audit_trail, name="audit"),
     path("lots/", lots.lot_list, name="lot_list"),
     path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),
     path("lots/<int:lot_id>/coas/new/", lots.coa_new, name="coa_new"),

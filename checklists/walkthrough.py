@@ -264,3 +264,28 @@ def draft_flags(state: ResponseState) -> list[screening.Flag]:
     return screening.sort_flags(
         screening.item_caution_flags(state.items, state.answers, titles) + result.flags
     )
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    item: Item
+    before: Any
+    after: Any
+
+
+def revision_changes(state: ResponseState) -> list[AnswerChange]:
+    """What this revision changed against the one it amends (one query), in item order."""
+    previous = state.response.amends_id
+    if previous is None:
+        return []
+    by_id = {i.id: i for i in state.items}
+    before = {
+        by_id[a.item_id].key: a.value
+        for a in Answer.objects.filter(response_id=previous)
+        if a.item_id in by_id
+    }
+    return [
+        AnswerChange(item, before.get(item.key), state.answers.get(item.key))
+        for item in state.items
+        if before.get(item.key) != state.answers.get(item.key)
+    ]

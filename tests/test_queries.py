@@ -18,18 +18,19 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Exact counts, including the session and user lookups and the audit write where a page
-# records a view. Change them only with a reason in the commit message.
+# Exact counts, including the session and user lookups, the navigation's audit-permission
+# check and the audit write where a page records a view. Change them only with a reason in
+# the commit message.
 EXPECTED_QUERIES = {
-    "case_list": 4,
+    "case_list": 5,
     # 7 for the page itself + 6 for screening (names, classes, two rule tables and their
     # sources) + 3 for the legal table (place, rows in effect, their sources) when the
     # medication list and jurisdiction are answered.
-    "section": 16,
-    "review": 16,
-    "review_without_medications": 11,
-    "response_detail": 19,
-    "signed_response_detail": 8,
+    "section": 17,
+    "review": 17,
+    "review_without_medications": 12,
+    "response_detail": 22,
+    "signed_response_detail": 13,
     "section_save": 9,
 }
 

@@ -1,5 +1,13 @@
 from .audit import AuditEvent
-from .cases import Acknowledgement, Answer, ChecklistResponse, MedicationEntry, PatientCase, Team
+from .cases import (
+    Acknowledgement,
+    AmendmentRequest,
+    Answer,
+    ChecklistResponse,
+    MedicationEntry,
+    PatientCase,
+    Team,
+)
 from .content import (
     ChecklistTemplate,
     Citation,
@@ -23,6 +31,7 @@ from .legal import Jurisdiction, LegalStatus
 from .suppliers import CertificateOfAnalysis, LabLimit, Lot, Product, Supplier
 
 __all__ = [
+    "AmendmentRequest",
     "CertificateOfAnalysis",
     "Jurisdiction",
     "LabLimit",

@@ -12,6 +12,21 @@ class AuditImmutableError(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
+    def matching(self, filters: dict) -> AuditEventQuerySet:
+        """Events matching the audit page's filters (user, case, action, from, to)."""
+        found = self
+        if "user" in filters:
+            found = found.filter(username__iexact=filters["user"])
+        if "case" in filters:
+            found = found.filter(case_id=filters["case"])
+        if "action" in filters:
+            found = found.filter(action=filters["action"])
+        if "date_from" in filters:
+            found = found.filter(at__date__gte=filters["date_from"])
+        if "date_to" in filters:
+            found = found.filter(at__date__lte=filters["date_to"])
+        return found
+
     def update(self, **kwargs):
         raise AuditImmutableError("Audit events cannot be changed.")
 
@@ -37,6 +52,14 @@ class AuditEvent(models.Model):
         CHECKLIST_VIEWED = "checklist_viewed", "Checklist viewed"
         SECTION_SAVED = "section_saved", "Section saved"
         CHECKLIST_SIGNED = "checklist_signed", "Checklist signed"
+        CHECKLIST_AMENDED = "checklist_amended", "Amendment started"
+        CHECKLIST_RETURNED = "checklist_returned", "Returned for amendment"
+        SAVE_CONFLICT = "save_conflict", "Save refused: changed by someone else"
+        LOCKOUT = "lockout", "Account locked out"
+        GROUPS_CHANGED = "groups_changed", "User's groups changed"
+        PERMISSIONS_CHANGED = "permissions_changed", "Permissions changed"
+        AUDIT_VIEWED = "audit_viewed", "Audit trail viewed"
+        AUDIT_EXPORTED = "audit_exported", "Audit trail exported"
         SIGN_REFUSED = "sign_refused", "Signing refused"
         CONTENT_LOADED = "content_loaded", "Content loaded"
         LOT_CREATED = "lot_created", "Product lot recorded"

@@ -134,6 +134,9 @@ class ChecklistResponse(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        permissions = [
+            ("return_checklistresponse", "Can return a signed checklist for amendment"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft")
@@ -148,6 +151,19 @@ class ChecklistResponse(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def revision_chain(self) -> list[ChecklistResponse]:
+        """Every revision from the first to the latest, this one included (one query per
+        revision; chains are short)."""
+        first = self
+        while first.amends_id is not None:
+            first = first.amends
+        chain = [first]
+        while True:
+            later = ChecklistResponse.objects.filter(amends=chain[-1]).first()
+            if later is None:
+                return chain
+            chain.append(later)
 
 
 class Answer(models.Model):
@@ -235,3 +251,22 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag_code}: {self.get_reason_display()}"
+
+
+class AmendmentRequest(models.Model):
+    """A supervisor's request that a signed checklist be corrected by amendment."""
+
+    response = models.ForeignKey(
+        ChecklistResponse, on_delete=models.CASCADE, related_name="amendment_requests"
+    )
+    comment = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Return of checklist {self.response_id}"

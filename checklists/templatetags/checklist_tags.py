@@ -26,7 +26,12 @@ def severity_class(severity: str) -> str:
 @register.simple_tag
 def answer_display(item, answers):
     """An answer as a reader sees it: option labels, rows as a list, '—' when empty."""
-    value = answers.get(item.key)
+    return answer_value(item, answers.get(item.key))
+
+
+@register.simple_tag
+def answer_value(item, value):
+    """One stored value as a reader sees it."""
     if value in (None, "", []):
         return format_html('<span class="text-body-secondary">{}</span>', "Not answered")
     if item.kind in (ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE):
@@ -36,9 +41,7 @@ def answer_display(item, answers):
     if item.kind in (ItemKind.MEDICATION_LIST, ItemKind.PRODUCT_LOT):
         return format_html(
             '<ul class="mb-0">{}</ul>',
-            format_html_join(
-                "", "<li>{}</li>", ((" · ".join(v for v in row.values() if v),) for row in value)
-            ),
+            format_html_join("", "<li>{}</li>", ((_row_text(row),) for row in value)),
         )
     return str(value)
 
@@ -46,3 +49,9 @@ def answer_display(item, answers):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+def _row_text(row: dict) -> str:
+    if "lot_id" in row:
+        return row.get("label") or f"Recorded lot {row['lot_id']}"
+    return " · ".join(str(v) for v in row.values() if v)

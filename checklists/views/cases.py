@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import audit, services
 from ..access import get_case_for_user, teams_for_user
-from ..forms import CaseFilterForm, CaseForm, CaseSearchForm
+from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm
 from ..models import AuditEvent, PatientCase
 
 SEARCH_SESSION_KEY = "case_search"
@@ -103,3 +103,17 @@ def checklist_start(request, case_id: int):
     messages.success(request, "Checklist started. Each section is saved when you continue.")
     first = response.version.sections.order_by("position").first()
     return redirect("section", response_id=response.pk, section_key=first.key)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, case_id: int):
+    case = get_case_for_user(request.user, case_id, for_edit=request.method == "POST")
+    form = CaseEditForm(request.POST or None, instance=PatientCase.objects.get(pk=case.pk))
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_case(
+            case=case, user=request.user, ip=audit.client_ip(request), **form.cleaned_data
+        )
+        messages.success(request, "Case updated." if changed else "Nothing changed.")
+        return redirect("case_detail", case_id=case.pk)
+    return render(request, "checklists/case_edit.html", {"case": case, "form": form})

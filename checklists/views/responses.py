@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import audit, services
-from ..access import can_write_clinical, get_response_for_user
-from ..forms import SectionForm, SignForm
+from ..access import (
+    NotClinician,
+    can_return_for_amendment,
+    can_write_clinical,
+    get_response_for_user,
+)
+from ..forms import AmendForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent
-from ..walkthrough import jurisdiction_choices, load_state
+from ..walkthrough import jurisdiction_choices, load_state, revision_changes
 
 
 @login_required
@@ -35,6 +41,13 @@ def response_detail(request, response_id: int):
             "state": state,
             "next_section": next_section,
             "can_edit": response.is_draft and can_write_clinical(request.user),
+            "can_amend": response.status == "signed" and can_write_clinical(request.user),
+            "can_return": response.status == "signed" and can_return_for_amendment(request.user),
+            "chain": response.revision_chain(),
+            "changes": revision_changes(state),
+            "returns": response.amendment_requests.select_related("requested_by"),
+            "amend_form": AmendForm(),
+            "return_form": ReturnForm(),
         },
     )
 
@@ -59,26 +72,23 @@ def section(request, response_id: int, section_key: str):
         initial={"lock_version": response.lock_version},
     )
     if request.method == "POST" and form.is_valid():
+        values = form.values()
+        # Coming back from the conflict page: keep the saved answer where they chose it.
+        for key in values:
+            if request.POST.get(f"keep-{key}") == "saved":
+                values[key] = state.answers.get(key)
         try:
             services.save_section(
                 response=response,
                 section=current.section,
-                values=form.values(),
+                values=values,
                 lock_version=form.cleaned_data["lock_version"],
                 user=request.user,
                 ip=audit.client_ip(request),
                 state=state,
             )
-        except services.StaleResponse:
-            return render(
-                request,
-                "checklists/conflict.html",
-                {
-                    "response": response,
-                    "section": current.section,
-                },
-                status=409,
-            )
+        except services.StaleResponse as stale:
+            return _conflict(request, stale.response, current, values)
         return _after_save(request, response, state, current)
     state.ensure_flags()
     return render(
@@ -91,6 +101,41 @@ def section(request, response_id: int, section_key: str):
             "form": form,
             "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
         },
+    )
+
+
+def _conflict(request, fresh, current, mine: dict):
+    """Someone saved first: show their saved answers beside these, and let the clinician
+    choose per question. Nothing of either has been overwritten."""
+    saved = load_state(fresh, with_flags=False)
+    items = {i.key: i for i in current.form_items}
+    rows = [
+        {
+            "item": items[key],
+            "mine": value,
+            "saved": saved.answers.get(key),
+            "by": saved.answer_rows[key].updated_by if key in saved.answer_rows else None,
+        }
+        for key, value in mine.items()
+        if value != saved.answers.get(key)
+    ]
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "lock_version", "next", "stay")
+        and not name.startswith("keep-")
+        for value in values
+    ]
+    return render(
+        request,
+        "checklists/conflict.html",
+        {
+            "response": fresh,
+            "section": current.section,
+            "rows": rows,
+            "carried": carried,
+        },
+        status=409,
     )
 
 
@@ -152,3 +197,56 @@ def sign(request, response_id: int):
         {"response": response, "state": state, "form": form},
         status=400,
     )
+
+
+@login_required
+@require_POST
+def amend(request, response_id: int):
+    response = get_response_for_user(request.user, response_id)
+    if not can_write_clinical(request.user):
+        raise NotClinician()
+    form = AmendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reason for the amendment; nothing was changed.")
+        return redirect("response_detail", response_id=response.pk)
+    try:
+        draft = services.amend_response(
+            response=response,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            ip=audit.client_ip(request),
+        )
+    except services.AmendRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("response_detail", response_id=response.pk)
+    messages.success(
+        request,
+        f"Revision {draft.revision} started with the previous answers. "
+        "Correct what is needed and sign it; the signed revision stays "
+        "on record until then.",
+    )
+    return redirect("response_detail", response_id=draft.pk)
+
+
+@login_required
+@require_POST
+def return_for_amendment(request, response_id: int):
+    response = get_response_for_user(request.user, response_id)
+    if not can_return_for_amendment(request.user):
+        raise PermissionDenied("Only supervisors can return a checklist for amendment.")
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.return_for_amendment(
+                response=response,
+                user=request.user,
+                comment=form.cleaned_data["comment"],
+                ip=audit.client_ip(request),
+            )
+        except services.AmendRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "Returned to the clinicians for amendment.")
+    else:
+        messages.error(request, "Say what needs correcting; nothing was sent.")
+    return redirect("response_detail", response_id=response.pk)
