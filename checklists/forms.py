@@ -597,6 +597,8 @@ class AuditFilterForm(forms.Form):
 class CaseEditForm(CaseForm):
     """The optional details of an existing case; its team and reference stay fixed."""
 
+    team = None
+
     class Meta(CaseForm.Meta):
         fields = ["initials", "birth_year", "jurisdiction"]
 
