@@ -34,8 +34,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "add_answer",
         "change_answer",
     ],
-    SUPERVISOR: ["view_patientcase", "view_checklistresponse", "view_answer"],
-    AUDITOR: ["view_auditevent", "view_patientcase", "view_checklistresponse", "view_answer"],
+    SUPERVISOR: [
+        "view_patientcase",
+        "view_checklistresponse",
+        "view_answer",
+        "export_responses",
+    ],
+    AUDITOR: [
+        "view_auditevent",
+        "view_patientcase",
+        "view_checklistresponse",
+        "view_answer",
+        "export_responses",
+    ],
     CONTENT_EDITOR: [
         f"{action}_{model}"
         for model in _CONTENT_MODELS

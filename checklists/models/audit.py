@@ -39,6 +39,12 @@ class AuditEvent(models.Model):
         CHECKLIST_SIGNED = "checklist_signed", "Checklist signed"
         SIGN_REFUSED = "sign_refused", "Signing refused"
         CONTENT_LOADED = "content_loaded", "Content loaded"
+        EXPORT_TEXT_NOTE = "export_text_note", "Exported text note"
+        EXPORT_PRINT = "export_print", "Opened print view"
+        EXPORT_PDF = "export_pdf", "Exported PDF"
+        EXPORT_FHIR = "export_fhir", "Exported FHIR bundle"
+        EXPORT_CSV = "export_csv", "Exported responses CSV"
+        EXPORT_FHIR_NDJSON = "export_fhir_ndjson", "Exported FHIR NDJSON"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -134,6 +134,7 @@ class ChecklistResponse(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        permissions = [("export_responses", "Can export checklist responses in bulk")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft")
