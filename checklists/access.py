@@ -13,6 +13,7 @@ from django.http import Http404
 from .models import ChecklistResponse, PatientCase, Team
 
 CLINICAL_PERMISSION = "checklists.change_checklistresponse"
+EXPORT_PERMISSION = "checklists.export_responses"
 
 
 class ResponseLocked(Exception):
@@ -34,20 +35,37 @@ def teams_for_user(user):
     return Team.objects.filter(members=user) if user.is_authenticated else Team.objects.none()
 
 
-def can_write_clinical(user) -> bool:
-    """Whether the user holds the clinical write permission (one query, cached on the user)."""
+def _holds(user, permission: str) -> bool:
+    """Whether an active user holds one permission, directly or through a group.
+
+    One query, cached on the user object (Django's has_perm would load every permission
+    the user has, in two).
+    """
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    if not hasattr(user, "_can_write_clinical"):
-        app_label, codename = CLINICAL_PERMISSION.split(".")
-        user._can_write_clinical = Permission.objects.filter(
+    cache = getattr(user, "_held_permissions", None)
+    if cache is None:
+        cache = user._held_permissions = {}  # set through a request's lazy user as well
+    if permission not in cache:
+        app_label, codename = permission.split(".")
+        cache[permission] = Permission.objects.filter(
             Q(user=user) | Q(group__user=user),
             content_type__app_label=app_label,
             codename=codename,
         ).exists()
-    return user._can_write_clinical
+    return cache[permission]
+
+
+def can_write_clinical(user) -> bool:
+    """Whether the user holds the clinical write permission (one query, cached on the user)."""
+    return _holds(user, CLINICAL_PERMISSION)
+
+
+def can_export_responses(user) -> bool:
+    """Whether the user may export responses in bulk (their teams' cases only)."""
+    return _holds(user, EXPORT_PERMISSION)
 
 
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:

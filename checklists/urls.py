@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, responses, system
+from .views import cases, exports, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
@@ -16,4 +16,9 @@ urlpatterns = [
     ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
+    path("responses/<int:response_id>/note.txt", exports.note_txt, name="export_note_txt"),
+    path("responses/<int:response_id>/note.pdf", exports.note_pdf, name="export_note_pdf"),
+    path("responses/<int:response_id>/print/", exports.print_view, name="export_print"),
+    path("responses/<int:response_id>/fhir.json", exports.fhir_json, name="export_fhir"),
+    path("exports/responses.csv", exports.responses_csv, name="export_responses_csv"),
 ]

@@ -15,10 +15,12 @@ import datetime
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from ..models import ChecklistResponse, ItemKind
-from .document import ROW_COLUMNS, CaseNote, clean
+from ..walkthrough import load_state
+from .document import ROW_COLUMNS, CaseNote, build_note, clean
 
 # QuestionnaireResponse.status (required binding, questionnaire-answers-status).
 QR_STATUS_CODES = frozenset({"in-progress", "completed", "amended", "entered-in-error", "stopped"})
@@ -258,3 +260,14 @@ def render_fhir_json(note: CaseNote, *, indent: int | None = 2) -> str:
     bundle = build_bundle(note)
     Bundle.model_validate(bundle)  # raises pydantic.ValidationError on a malformed bundle
     return dumps(bundle, indent=indent)
+
+
+def bundles_ndjson(queryset) -> Iterator[str]:
+    """One bundle per line for batch work. Each response is loaded on its own (a fixed
+    handful of queries per response, more for a draft, whose flags are screened afresh),
+    one at a time, so memory stays flat however many there are."""
+    responses = queryset.select_related(
+        "case__team", "version__template", "started_by", "signed_by"
+    ).order_by("pk")
+    for response in responses.iterator(chunk_size=100):
+        yield render_fhir_json(build_note(load_state(response)), indent=None) + "\n"
