@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from ..models import ItemKind
+from ..exports.document import NOT_ANSWERED, ROW_COLUMNS, answer_lines
 
 register = template.Library()
 
@@ -25,22 +25,16 @@ def severity_class(severity: str) -> str:
 
 @register.simple_tag
 def answer_display(item, answers):
-    """An answer as a reader sees it: option labels, rows as a list, '—' when empty."""
-    value = answers.get(item.key)
-    if value in (None, "", []):
-        return format_html('<span class="text-body-secondary">{}</span>', "Not answered")
-    if item.kind in (ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE):
-        return item.option_label(value)
-    if item.kind == ItemKind.MULTI_CHOICE:
-        return ", ".join(item.option_label(code) for code in value)
-    if item.kind in (ItemKind.MEDICATION_LIST, ItemKind.PRODUCT_LOT):
+    """An answer as a reader sees it: option labels, rows as a list, "Not answered" when
+    empty. The wording is the exports' (`answer_lines`), so page and case note agree."""
+    lines = answer_lines(item, answers.get(item.key))
+    if lines == [NOT_ANSWERED]:
+        return format_html('<span class="text-body-secondary">{}</span>', NOT_ANSWERED)
+    if item.kind in ROW_COLUMNS:
         return format_html(
-            '<ul class="mb-0">{}</ul>',
-            format_html_join(
-                "", "<li>{}</li>", ((" · ".join(v for v in row.values() if v),) for row in value)
-            ),
+            '<ul class="mb-0">{}</ul>', format_html_join("", "<li>{}</li>", ((ln,) for ln in lines))
         )
-    return str(value)
+    return "\n".join(lines)
 
 
 @register.filter
