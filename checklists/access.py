@@ -13,6 +13,7 @@ from django.http import Http404
 from .models import CertificateOfAnalysis, ChecklistResponse, Lot, PatientCase, Team
 
 CLINICAL_PERMISSION = "checklists.change_checklistresponse"
+EXPORT_PERMISSION = "checklists.export_responses"
 
 
 class ResponseLocked(Exception):
@@ -42,21 +43,24 @@ def teams_for_user(user):
 
 
 def holds_permission(user, permission: str) -> bool:
-    """Whether the user holds one permission, directly or through a group: one query,
-    cached on the user object for the request (Django's has_perm loads all of them)."""
+    """Whether the user holds a permission, directly or through a group.
+
+    The first check loads all of the user's permissions in one query and caches them on
+    the user object for the request (Django's has_perm takes two).
+    """
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    cache = user.__dict__.setdefault("_held_permissions", {})
-    if permission not in cache:
-        app_label, codename = permission.split(".")
-        cache[permission] = Permission.objects.filter(
-            Q(user=user) | Q(group__user=user),
-            content_type__app_label=app_label,
-            codename=codename,
-        ).exists()
-    return cache[permission]
+    held = getattr(user, "_held_permissions", None)
+    if held is None:
+        rows = (
+            Permission.objects.filter(Q(user=user) | Q(group__user=user))
+            .values_list("content_type__app_label", "codename")
+            .distinct()
+        )
+        held = user._held_permissions = {f"{app}.{codename}" for app, codename in rows}
+    return permission in held
 
 
 def can_write_clinical(user) -> bool:
@@ -65,6 +69,11 @@ def can_write_clinical(user) -> bool:
 
 def can_view_audit(user) -> bool:
     return holds_permission(user, "checklists.view_auditevent")
+
+
+def can_export_responses(user) -> bool:
+    """Whether the user may export responses in bulk (their teams' cases only)."""
+    return holds_permission(user, EXPORT_PERMISSION)
 
 
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:

@@ -12,7 +12,16 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Acknowledgement, Item, ItemKind, PatientCase, Product, Team
+from .exports.csv import ExportFilters
+from .models import (
+    Acknowledgement,
+    ChecklistResponse,
+    Item,
+    ItemKind,
+    PatientCase,
+    Product,
+    Team,
+)
 from .uploads import check_coa_pdf
 
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
@@ -610,3 +619,35 @@ class CaseEditForm(CaseForm):
 
     def clean(self):
         return forms.ModelForm.clean(self)
+
+
+class ExportFilterForm(forms.Form):
+    """Query parameters of /exports/responses.csv: ids, dates and codes only."""
+
+    date_from = forms.DateField(required=False, label="Started on or after")
+    date_to = forms.DateField(required=False, label="Started on or before")
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *ChecklistResponse.Status.choices], required=False
+    )
+    team = forms.IntegerField(required=False, min_value=1)
+    serious = forms.BooleanField(required=False, label="Only with major or contraindicated flags")
+    format = forms.ChoiceField(
+        choices=[("", "One row per checklist"), ("long", "One row per answer")], required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError("The start date is after the end date.")
+        return data
+
+    def filters(self) -> ExportFilters:
+        data = self.cleaned_data
+        return ExportFilters(
+            started_from=data["date_from"],
+            started_to=data["date_to"],
+            status=data["status"],
+            team_id=data["team"],
+            serious_only=data["serious"],
+        )

@@ -46,8 +46,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_checklistresponse",
         "view_answer",
         "return_checklistresponse",
+        "export_responses",
     ],
-    AUDITOR: ["view_auditevent", "view_patientcase", "view_checklistresponse", "view_answer"],
+    AUDITOR: [
+        "view_auditevent",
+        "view_patientcase",
+        "view_checklistresponse",
+        "view_answer",
+        "export_responses",
+    ],
     CONTENT_EDITOR: [
         f"{action}_{model}"
         for model in _CONTENT_MODELS

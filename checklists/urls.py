@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, cases, lots, responses, system
+from .views import audit, cases, exports, lots, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
@@ -28,4 +28,9 @@ urlpatterns = [
     path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),
     path("lots/<int:lot_id>/coas/new/", lots.coa_new, name="coa_new"),
     path("coas/<int:coa_id>/pdf", lots.coa_download, name="coa_download"),
+    path("responses/<int:response_id>/note.txt", exports.note_txt, name="export_note_txt"),
+    path("responses/<int:response_id>/note.pdf", exports.note_pdf, name="export_note_pdf"),
+    path("responses/<int:response_id>/print/", exports.print_view, name="export_print"),
+    path("responses/<int:response_id>/fhir.json", exports.fhir_json, name="export_fhir"),
+    path("exports/responses.csv", exports.responses_csv, name="export_responses_csv"),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from checklists import services
 from checklists.models import (
+    ChecklistResponse,
     ChecklistTemplate,
     Citation,
     Item,
@@ -182,6 +183,33 @@ def make_case(team: Team, user, reference: str | None = None, **extra) -> Patien
 
 def make_response(case: PatientCase, user):
     return services.start_response(case=case, user=user)
+
+
+def make_bulk_responses(
+    team: Team, user, version: TemplateVersion, count: int, *, status="signed", flags=()
+) -> list[ChecklistResponse]:
+    """`count` cases with one response each, by bulk_create (no answers, no audit): for
+    tests that need many rows quickly. Signed ones carry `flags` as their snapshot."""
+    now = timezone.now()
+    signed = status != ChecklistResponse.Status.DRAFT
+    cases = PatientCase.objects.bulk_create(
+        PatientCase(team=team, reference=f"BULK-{next(_counter)}", created_by=user)
+        for _ in range(count)
+    )
+    return ChecklistResponse.objects.bulk_create(
+        ChecklistResponse(
+            case=case,
+            version=version,
+            status=status,
+            started_by=user,
+            started_at=now,
+            updated_at=now,
+            signed_by=user if signed else None,
+            signed_at=now if signed else None,
+            flags_snapshot=list(flags) if signed else [],
+        )
+        for case in cases
+    )
 
 
 COMPLETE_ANSWERS = {

@@ -65,6 +65,12 @@ class AuditEvent(models.Model):
         LOT_CREATED = "lot_created", "Product lot recorded"
         COA_UPLOADED = "coa_uploaded", "COA uploaded"
         COA_DOWNLOADED = "coa_downloaded", "COA downloaded"
+        EXPORT_TEXT_NOTE = "export_text_note", "Exported text note"
+        EXPORT_PRINT = "export_print", "Opened print view"
+        EXPORT_PDF = "export_pdf", "Exported PDF"
+        EXPORT_FHIR = "export_fhir", "Exported FHIR bundle"
+        EXPORT_CSV = "export_csv", "Exported responses CSV"
+        EXPORT_FHIR_NDJSON = "export_fhir_ndjson", "Exported FHIR NDJSON"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

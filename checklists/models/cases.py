@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .content import Item, TemplateVersion
@@ -98,6 +99,21 @@ class ChecklistResponseQuerySet(models.QuerySet):
     def drafts(self) -> ChecklistResponseQuerySet:
         return self.filter(status=ChecklistResponse.Status.DRAFT)
 
+    def with_serious_flags(self) -> ChecklistResponseQuerySet:
+        """Responses whose frozen flags include a contraindicated or major one (never a
+        draft: drafts have no snapshot).
+
+        The snapshot is matched as JSON text. SQLite (Django's json.dumps) and PostgreSQL
+        (jsonb output) both write that pair as `"severity": "major"`, and the sequence
+        cannot occur inside a JSON string, whose quotes are escaped; so this is exact on
+        both, where a JSON containment lookup would not run on SQLite.
+        """
+        text = Cast("flags_snapshot", models.TextField())
+        serious = Q()
+        for severity in ("contraindicated", "major"):
+            serious |= Q(flags_text__contains=f'"severity": "{severity}"')
+        return self.annotate(flags_text=text).filter(serious)
+
 
 class ChecklistResponse(models.Model):
     """One checklist filled in on a case, pinned for good to the version it was started on."""
@@ -136,6 +152,7 @@ class ChecklistResponse(models.Model):
         ordering = ["-started_at", "-id"]
         permissions = [
             ("return_checklistresponse", "Can return a signed checklist for amendment"),
+            ("export_responses", "Can export checklist responses in bulk"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from ..models import ItemKind
+from ..exports.document import NOT_ANSWERED, ROW_COLUMNS, answer_lines
 
 register = template.Library()
 
@@ -25,33 +25,24 @@ def severity_class(severity: str) -> str:
 
 @register.simple_tag
 def answer_display(item, answers):
-    """An answer as a reader sees it: option labels, rows as a list, '—' when empty."""
+    """An answer as a reader sees it: option labels, rows as a list, "Not answered" when
+    empty. The wording is the exports' (`answer_lines`), so page and case note agree."""
     return answer_value(item, answers.get(item.key))
 
 
 @register.simple_tag
 def answer_value(item, value):
-    """One stored value as a reader sees it."""
-    if value in (None, "", []):
-        return format_html('<span class="text-body-secondary">{}</span>', "Not answered")
-    if item.kind in (ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE):
-        return item.option_label(value)
-    if item.kind == ItemKind.MULTI_CHOICE:
-        return ", ".join(item.option_label(code) for code in value)
-    if item.kind in (ItemKind.MEDICATION_LIST, ItemKind.PRODUCT_LOT):
+    """One stored value as a reader sees it (the conflict page and revision changes)."""
+    lines = answer_lines(item, value)
+    if lines == [NOT_ANSWERED]:
+        return format_html('<span class="text-body-secondary">{}</span>', NOT_ANSWERED)
+    if item.kind in ROW_COLUMNS:
         return format_html(
-            '<ul class="mb-0">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((_row_text(row),) for row in value)),
+            '<ul class="mb-0">{}</ul>', format_html_join("", "<li>{}</li>", ((ln,) for ln in lines))
         )
-    return str(value)
+    return "\n".join(lines)
 
 
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
-
-
-def _row_text(row: dict) -> str:
-    if "lot_id" in row:
-        return row.get("label") or f"Recorded lot {row['lot_id']}"
-    return " · ".join(str(v) for v in row.values() if v)

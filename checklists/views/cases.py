@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import audit, services
-from ..access import get_case_for_user, teams_for_user
-from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm
+from ..access import can_export_responses, get_case_for_user, teams_for_user
+from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm, ExportFilterForm
 from ..models import AuditEvent, PatientCase
 
 SEARCH_SESSION_KEY = "case_search"
@@ -49,6 +49,9 @@ def case_list(request):
             "status": status,
             "query": request.session.get(SEARCH_SESSION_KEY, ""),
             "today": timezone.localdate(),
+            # The teams query runs only if the template shows the export form.
+            "export_form": ExportFilterForm() if can_export_responses(request.user) else None,
+            "export_teams": teams_for_user(request.user),
         },
     )
 
