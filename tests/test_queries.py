@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # check and the audit write where a page records a view. Change them only with a reason in
 # the commit message.
 EXPECTED_QUERIES = {
-    # 4 for the page + 1 to know whether to offer the bulk export form.
+    # 4 for the page + 1 for all of the user's permissions (navigation, export form).
     "case_list": 5,
     # 7 for the page itself + 6 for screening (names, classes, two rule tables and their
     # sources) + 3 for the legal table (place, rows in effect, their sources) when the
