@@ -8,10 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, services
-from ..access import can_export_responses, get_case_for_user, teams_for_user
+from ..access import (
+    NotClinician,
+    can_export_responses,
+    can_write_clinical,
+    get_case_for_user,
+    teams_for_user,
+)
 from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm, ExportFilterForm
 from ..models import AuditEvent, PatientCase
 
@@ -59,8 +65,14 @@ def case_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request):
+    if not can_write_clinical(request.user):
+        raise NotClinician()
     teams = teams_for_user(request.user)
-    form = CaseForm(request.POST or None, teams=teams, initial={"team": teams.first()})
+    form = CaseForm(
+        request.POST if request.method == "POST" else None,
+        teams=teams,
+        initial={"team": teams.first()},
+    )
     if request.method == "POST" and teams and form.is_valid():
         case = services.create_case(
             user=request.user, ip=audit.client_ip(request), **form.cleaned_data
@@ -71,6 +83,7 @@ def case_new(request):
 
 
 @login_required
+@require_GET
 def case_detail(request, case_id: int):
     case = get_case_for_user(request.user, case_id)
     responses = case.responses.select_related("version__template", "started_by", "signed_by")
@@ -111,8 +124,11 @@ def checklist_start(request, case_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, case_id: int):
-    case = get_case_for_user(request.user, case_id, for_edit=request.method == "POST")
-    form = CaseEditForm(request.POST or None, instance=PatientCase.objects.get(pk=case.pk))
+    case = get_case_for_user(request.user, case_id, for_edit=True)
+    form = CaseEditForm(
+        request.POST if request.method == "POST" else None,
+        instance=PatientCase.objects.get(pk=case.pk),
+    )
     if request.method == "POST" and form.is_valid():
         changed = services.update_case(
             case=case, user=request.user, ip=audit.client_ip(request), **form.cleaned_data

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.views.decorators.http import require_GET
 
 from .. import audit
 from ..access import can_export_responses, get_response_for_user
@@ -48,30 +49,35 @@ def _file(content, content_type: str, note: CaseNote, name: str, *, inline: bool
 
 
 @login_required
+@require_GET
 def note_txt(request, response_id: int):
     note = _note(request, response_id, AuditEvent.Action.EXPORT_TEXT_NOTE)
     return _file(render_text(note), "text/plain; charset=utf-8", note, "note.txt")
 
 
 @login_required
+@require_GET
 def print_view(request, response_id: int):
     note = _note(request, response_id, AuditEvent.Action.EXPORT_PRINT)
     return HttpResponse(render_print_html(note))
 
 
 @login_required
+@require_GET
 def note_pdf(request, response_id: int):
     note = _note(request, response_id, AuditEvent.Action.EXPORT_PDF)
     return _file(render_pdf(note), "application/pdf", note, "note.pdf", inline=False)
 
 
 @login_required
+@require_GET
 def fhir_json(request, response_id: int):
     note = _note(request, response_id, AuditEvent.Action.EXPORT_FHIR)
     return _file(render_fhir_json(note), "application/fhir+json; charset=utf-8", note, "fhir.json")
 
 
 @login_required
+@require_GET
 def responses_csv(request):
     if not can_export_responses(request.user):
         raise PermissionDenied("Bulk export needs the export permission.")

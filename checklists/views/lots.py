@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, services
 from ..access import (
@@ -24,7 +24,11 @@ from ..models import AuditEvent, LabLimit, Lot
 @require_http_methods(["GET", "POST"])
 def lot_list(request):
     teams = teams_for_user(request.user)
-    form = LotForm(request.POST or None, teams=teams, initial={"team": teams.first()})
+    form = LotForm(
+        request.POST if request.method == "POST" else None,
+        teams=teams,
+        initial={"team": teams.first()},
+    )
     if request.method == "POST" and not can_write_clinical(request.user):
         raise NotClinician()
     if request.method == "POST" and form.is_valid():
@@ -43,6 +47,7 @@ def _coa_form(lot, data=None, files=None) -> COAForm:
 
 
 @login_required
+@require_GET
 def lot_detail(request, lot_id: int):
     lot = get_lot_for_user(request.user, lot_id)
     return render(
@@ -90,6 +95,7 @@ def coa_new(request, lot_id: int):
 
 
 @login_required
+@require_GET
 def coa_download(request, coa_id: int):
     """The PDF, only to members of the owning team, as an attachment with nosniff."""
     coa = get_coa_for_user(request.user, coa_id)

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, services
 from ..access import (
@@ -22,6 +22,7 @@ from ..walkthrough import jurisdiction_choices, load_state, revision_changes
 
 
 @login_required
+@require_GET
 def response_detail(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
     state = load_state(response)
@@ -64,7 +65,7 @@ def section(request, response_id: int, section_key: str):
         messages.info(request, "This checklist is signed; it is shown read-only.")
         return redirect("response_detail", response_id=response.pk)
     form = SectionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         items=current.form_items,
         answers=state.answers,
         lots=state.team_lots() if current.has_kind("product_lot") else (),
@@ -150,6 +151,7 @@ def _after_save(request, response, state, current):
 
 
 @login_required
+@require_GET
 def review(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
     if not response.is_draft:

@@ -1,0 +1,212 @@
+"""The route inventory: every URL pattern the project has, held against one table of
+expected outcomes for each persona, for GET and for POST (empty body, CSRF satisfied).
+
+A route missing from ROUTES fails the test, so a new page cannot ship unreviewed.
+Django's admin is covered by one namespace rule (ADMIN) checked on its index and on a
+change list.
+"""
+
+import io
+import itertools
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from pypdf import PdfWriter
+
+from checklists import services
+from checklists.roles import AUDITOR, CONTENT_EDITOR, SUPERVISOR
+
+from .conftest import login
+from .factories import make_case, make_response, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "clinician", "outsider", "supervisor", "editor", "auditor"]
+LOGIN = "login"  # a redirect to the login page
+
+# route name → {"GET": outcomes, "POST": outcomes}; outcomes in PERSONAS order.
+ROUTES = {
+    # Signed-in users are sent on from the login page; logout (POST only) ends at login.
+    "login": {"GET": (200, 302, 302, 302, 302, 302), "POST": (200, 302, 302, 302, 302, 302)},
+    "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
+    "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
+    "case_list": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 302, 302, 302, 302, 302),
+    },
+    "case_new": {"GET": (LOGIN, 200, 200, 403, 403, 403), "POST": (LOGIN, 200, 200, 403, 403, 403)},
+    "case_detail": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "case_edit": {
+        "GET": (LOGIN, 200, 404, 403, 404, 403),
+        "POST": (LOGIN, 302, 404, 403, 404, 403),
+    },
+    "checklist_start": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 302, 404, 403, 404, 403),
+    },
+    "response_detail": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "section": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 200, 404, 403, 404, 403)},
+    "review": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "sign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 404, 403)},
+    "amend": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 302, 404, 403, 404, 403)},
+    "return_for_amendment": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 403, 404, 302, 404, 403),
+    },
+    "export_note_txt": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "export_note_pdf": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "export_print": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "export_fhir": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "export_responses_csv": {
+        "GET": (LOGIN, 403, 403, 200, 403, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "audit": {"GET": (LOGIN, 403, 403, 403, 403, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "lot_list": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 403, 403, 403)},
+    "lot_detail": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "coa_new": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 403, 403)},
+    "coa_download": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    # The site root redirects to the case list for everyone.
+    "<root>": {"GET": (302,) * 6, "POST": (302,) * 6},
+}
+ADMIN = {"GET": (302, 302, 302, 302, 200, 302)}  # only staff (editors, admins) get in
+
+
+def all_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                yield "admin:*"
+                continue
+            yield from all_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield entry.name or "<root>"
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    from .factories import make_version
+
+    make_version()
+    team, other = make_team("Team A"), make_team("Team B")
+    users = {
+        "clinician": make_user("clinician", teams=[team]),
+        "outsider": make_user("outsider", teams=[other]),
+        "supervisor": make_user("supervisor", role=SUPERVISOR, teams=[team]),
+        "editor": make_user("editor", role=CONTENT_EDITOR, is_staff=True),
+        "auditor": make_user("auditor", role=AUDITOR, teams=[team]),
+    }
+    case = make_case(team, users["clinician"], reference="R-1")
+    response = make_response(case, users["clinician"])
+    lot = services.create_lot(
+        user=users["clinician"],
+        team=team,
+        supplier="S",
+        product="P",
+        substance="kratom",
+        form="leaf_powder",
+        labelled_amount_mg=None,
+        lot_number="L-1",
+    )
+    writer, buffer = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=100, height=100)
+    writer.write(buffer)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    coa = services.add_certificate(
+        user=users["clinician"],
+        lot=lot,
+        lab_name="Lab",
+        accreditation_id="",
+        coa_lot_number="L-1",
+        tested_on=response.started_at.date(),
+        results={},
+        upload=SimpleUploadedFile("c.pdf", buffer.getvalue()),
+        sha256="x",
+    )
+    kwargs = {
+        "case_id": case.pk,
+        "response_id": response.pk,
+        "section_key": "individual_variability",
+        "lot_id": lot.pk,
+        "coa_id": coa.pk,
+    }
+    return users, kwargs
+
+
+def url_for(name, kwargs):
+    if name == "<root>":
+        return "/"
+    for size in range(len(kwargs), -1, -1):
+        for keys in itertools.combinations(kwargs, size):
+            try:
+                return reverse(name, kwargs={k: kwargs[k] for k in keys})
+            except NoReverseMatch:
+                continue
+    raise AssertionError(f"cannot build a URL for {name}")
+
+
+def outcome(answer) -> object:
+    if (
+        answer.status_code == 302
+        and "/accounts/login/" in answer["Location"]
+        and "/admin/" not in answer["Location"]
+    ):
+        return LOGIN
+    return answer.status_code
+
+
+def test_every_route_is_in_the_table():
+    found = set(all_patterns())
+    assert found - set(ROUTES) - {"admin:*"} == set(), "add these routes to ROUTES"
+    assert set(ROUTES) - found == set(), "these routes no longer exist"
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_route_outcomes(world, name):
+    users, kwargs = world
+    url = url_for(name, kwargs)
+    got = {"GET": [], "POST": []}
+    for persona in PERSONAS:
+        for method in ("GET", "POST"):
+            client = Client() if persona == "anonymous" else login(Client(), users[persona])
+            answer = client.get(url) if method == "GET" else client.post(url, {})
+            got[method].append(outcome(answer))
+    assert {m: tuple(v) for m, v in got.items()} == ROUTES[name], url
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/checklists/item/"])
+def test_admin_namespace(world, path):
+    users, _ = world
+    got = []
+    for persona in PERSONAS:
+        client = Client() if persona == "anonymous" else login(Client(), users[persona])
+        got.append(client.get(path).status_code)
+    assert tuple(got) == ADMIN["GET"]
