@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "simple_history",
     "checklists",
 ]
 
@@ -90,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the signed-in user on every content history row written during a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "checklists.middleware.NoStoreForAuthenticatedMiddleware",
 ]
 
@@ -179,6 +182,10 @@ if DEBUG:
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Content history is for reading: a "revert" would bypass the version workflow (a published
+# version is frozen, and a draft changes only through the admin forms and services).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Cases per page on the case list.
 CASES_PER_PAGE = 25

@@ -39,6 +39,13 @@ class AuditEvent(models.Model):
         CHECKLIST_SIGNED = "checklist_signed", "Checklist signed"
         SIGN_REFUSED = "sign_refused", "Signing refused"
         CONTENT_LOADED = "content_loaded", "Content loaded"
+        CONTENT_IMPORTED = "content_imported", "Content imported"
+        CONTENT_DRAFT_CREATED = "content_draft_created", "Content draft created"
+        CONTENT_SUBMITTED = "content_submitted", "Content submitted for review"
+        CONTENT_RETURNED = "content_returned", "Content sent back to draft"
+        CONTENT_PUBLISHED = "content_published", "Content published"
+        CONTENT_RETIRED = "content_retired", "Content retired"
+        CHECKLIST_RESTARTED = "checklist_restarted", "Checklist restarted on the current version"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
