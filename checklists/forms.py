@@ -372,3 +372,9 @@ class SignForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError("That password is not right. Nothing was signed.")
         return password
+
+
+class RestartForm(forms.Form):
+    """The lock version of the draft the page showed, so a restart never races a save."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -16,4 +16,8 @@ urlpatterns = [
     ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
+    path(
+        "responses/<int:response_id>/changes/", responses.version_changes, name="response_changes"
+    ),
+    path("responses/<int:response_id>/restart/", responses.restart, name="response_restart"),
 ]
