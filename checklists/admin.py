@@ -9,8 +9,9 @@ content of a version in review, published or retired shows read-only.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -350,8 +351,30 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         self._run(request, queryset, "retire")
 
 
+class ItemInlineFormSet(BaseInlineFormSet):
+    """Item rows on the section page take the section's version before they are validated,
+    so a repeated key is a form error rather than a database error."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.version_id = self.instance.version_id
+        return form
+
+    def clean(self):
+        super().clean()
+        keys = [
+            form.cleaned_data["key"]
+            for form in self.forms
+            if form.cleaned_data.get("key") and not form.cleaned_data.get("DELETE")
+        ]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValidationError(f"Item keys repeat on this page: {', '.join(repeated)}.")
+
+
 class ItemInline(LockedContentAdminMixin, admin.TabularInline):
     model = Item
+    formset = ItemInlineFormSet
     extra = 0
     fields = ["position", "key", "prompt", "kind", "required", "review_by"]
     ordering = ["position"]

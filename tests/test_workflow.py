@@ -419,3 +419,52 @@ class TestAdminWorkflow:
         page = client.get(f"/admin/checklists/templateversion/{draft.pk}/diff/")
         assert page.status_code == 200
         assert "Is the patient pregnant or planning a pregnancy?" in page.content.decode()
+
+
+class TestSectionPage:
+    """Editors add items from the section page; the item takes the section's version."""
+
+    def post_items(self, client, section, new_key):
+        items = list(section.items.order_by("position"))
+        data = {
+            "version": section.version_id,
+            "key": section.key,
+            "title": section.title,
+            "intro": section.intro,
+            "position": section.position,
+            "items-TOTAL_FORMS": len(items) + 1,
+            "items-INITIAL_FORMS": len(items),
+            "items-MIN_NUM_FORMS": 0,
+            "items-MAX_NUM_FORMS": 1000,
+        }
+        rows = [*items, Item(key=new_key, prompt="Who should the patient call?", kind="long_text")]
+        for n, item in enumerate(rows):
+            data.update(
+                {
+                    f"items-{n}-id": item.pk or "",
+                    f"items-{n}-section": section.pk,
+                    f"items-{n}-position": item.position or 99,
+                    f"items-{n}-key": item.key,
+                    f"items-{n}-prompt": item.prompt,
+                    f"items-{n}-kind": item.kind,
+                    f"items-{n}-required": "on" if item.required and item.pk else "",
+                    f"items-{n}-review_by": "",
+                }
+            )
+        return client.post(f"/admin/checklists/section/{section.pk}/change/", data)
+
+    def test_adds_an_item_to_a_draft(self, client, draft, editor):
+        section = draft.sections.get(key="plan_and_monitoring")
+        login(client, editor)
+        assert self.post_items(client, section, "who_to_call").status_code == 302
+        item = Item.objects.get(key="who_to_call")
+        assert item.version == draft and item.section == section
+        assert item.history.get().history_user == editor
+
+    def test_a_repeated_key_is_a_form_error(self, client, draft, editor):
+        section = draft.sections.get(key="plan_and_monitoring")
+        login(client, editor)
+        page = self.post_items(client, section, "pregnant")
+        assert page.status_code == 200
+        assert "Another item of this version has the key" in page.content.decode()
+        assert draft.items.filter(key="pregnant").count() == 1

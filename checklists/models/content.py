@@ -350,9 +350,18 @@ class Item(FrozenWithVersion):
         return f"{self.key}: {self.prompt}"
 
     def clean(self) -> None:
-        """An item belongs to its section's version (the version is denormalised)."""
-        if self.section_id and self.version_id and self.section.version_id != self.version_id:
+        """An item belongs to its section's version (the version is denormalised), and its
+        key is unique in that version (also checked here because forms that set the version
+        themselves, like the section page's item rows, skip the database constraint)."""
+        if not self.version_id:
+            return
+        if self.section_id and self.section.version_id != self.version_id:
             raise ValidationError({"section": "Choose a section of the same version."})
+        taken = Item.objects.filter(version_id=self.version_id, key=self.key).exclude(pk=self.pk)
+        if self.key and taken.exists():
+            raise ValidationError(
+                {"key": f"Another item of this version has the key {self.key!r}."}
+            )
 
     @property
     def choices(self) -> list[dict]:
