@@ -7,13 +7,22 @@ user may not see is a 404 (never a 403), so its existence is not disclosed.
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
-from .models import CertificateOfAnalysis, ChecklistResponse, Lot, PatientCase, Team
+from .models import (
+    CertificateOfAnalysis,
+    ChecklistResponse,
+    Lot,
+    PatientCase,
+    Team,
+    TemplateVersion,
+)
 
 CLINICAL_PERMISSION = "checklists.change_checklistresponse"
 EXPORT_PERMISSION = "checklists.export_responses"
+CONTENT_PERMISSION = "checklists.change_templateversion"
+PUBLISH_PERMISSION = "checklists.publish_templateversion"
 
 
 class ResponseLocked(Exception):
@@ -76,6 +85,16 @@ def can_export_responses(user) -> bool:
     return holds_permission(user, EXPORT_PERMISSION)
 
 
+def can_edit_content(user) -> bool:
+    """Content editors (and superusers): draft, submit, send back and retire versions."""
+    return holds_permission(user, CONTENT_PERMISSION)
+
+
+def can_publish_content(user) -> bool:
+    """Who may approve a version; the two-person rule itself lives in the service."""
+    return holds_permission(user, PUBLISH_PERMISSION)
+
+
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:
     case = PatientCase.objects.visible_to(user).select_related("team").filter(pk=case_id).first()
     if case is None:
@@ -86,9 +105,17 @@ def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientC
 
 
 def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> ChecklistResponse:
+    """The response, with `current_version_id` and `current_version_number` (the template's
+    published version now) annotated in the same query, for the "answered against v3"
+    notice."""
+    current = TemplateVersion.objects.published().filter(template_id=OuterRef("version__template"))
     response = (
         ChecklistResponse.objects.visible_to(user)
         .select_related("case__team", "version__template", "started_by", "signed_by")
+        .annotate(
+            current_version_id=Subquery(current.values("pk")[:1]),
+            current_version_number=Subquery(current.values("number")[:1]),
+        )
         .filter(pk=response_id)
         .first()
     )

@@ -651,3 +651,9 @@ class ExportFilterForm(forms.Form):
             team_id=data["team"],
             serious_only=data["serious"],
         )
+
+
+class RestartForm(forms.Form):
+    """The lock version of the draft the page showed, so a restart never races a save."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -9,13 +9,18 @@ CONTENT_EDITOR = "Content editors"
 AUDITOR = "Auditors"
 SUPERVISOR = "Supervisors"
 
-_CONTENT_MODELS = [
+# The tables content editors maintain in the admin: view, add, change and delete on each.
+# A new editor-owned table (the legal status and lab-limit tables, for instance) joins the
+# group by adding its model name here; clinicians get none of these.
+CONTENT_MODELS = [
+    # checklist content
     "checklisttemplate",
     "templateversion",
     "section",
     "item",
     "citation",
     "source",
+    # knowledge
     "substance",
     "substancealias",
     "interactionrule",
@@ -24,6 +29,8 @@ _CONTENT_MODELS = [
     "legalstatus",
     "lablimit",
 ]
+# Beyond the model permissions: approving a version (the second editor of the two-person rule).
+CONTENT_EXTRA_PERMISSIONS = ["publish_templateversion"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLINICIAN: [
@@ -56,9 +63,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "export_responses",
     ],
     CONTENT_EDITOR: [
-        f"{action}_{model}"
-        for model in _CONTENT_MODELS
-        for action in ("view", "add", "change", "delete")
+        *(
+            f"{action}_{model}"
+            for model in CONTENT_MODELS
+            for action in ("view", "add", "change", "delete")
+        ),
+        *CONTENT_EXTRA_PERMISSIONS,
     ],
 }
 

@@ -7,15 +7,18 @@ cases, responses or answers.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from . import audit
-from .access import ResponseLocked
-from .conditions import is_answered, visible_keys
+from .access import ResponseLocked, can_edit_content, can_publish_content
+from .conditions import effective_answers, is_answered, visible_keys
+from .content_io import version_hash
 from .models import (
     Acknowledgement,
     AmendmentRequest,
@@ -23,6 +26,9 @@ from .models import (
     AuditEvent,
     CertificateOfAnalysis,
     ChecklistResponse,
+    Citation,
+    Item,
+    ItemKind,
     Lot,
     MedicationEntry,
     PatientCase,
@@ -32,6 +38,7 @@ from .models import (
     Team,
     TemplateVersion,
 )
+from .publishing import validate_version
 from .walkthrough import ResponseState, load_state
 
 DEFAULT_TEMPLATE_SLUG = "kratom-melatonin-intake"
@@ -60,6 +67,18 @@ class SignRefused(Exception):
         if self.unacknowledged:
             reasons.append(f"{len(self.unacknowledged)} serious caution(s) need an acknowledgement")
         super().__init__("; ".join(reasons) + ".")
+
+
+class WorkflowRefused(Exception):
+    """A content-workflow step was refused; `reasons` lists every reason, in words."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(" ".join(reasons))
+
+
+class NothingToRestart(Exception):
+    """The draft is already on the current version, or there is no published version."""
 
 
 @transaction.atomic
@@ -409,6 +428,86 @@ def amend_response(
     return draft
 
 
+# --- Content workflow: draft → in review → published → retired -------------------------
+
+
+def _lock_version(version: TemplateVersion) -> TemplateVersion:
+    """The version row, re-read and locked for the rest of the transaction."""
+    return TemplateVersion.objects.select_for_update().select_related("template").get(pk=version.pk)
+
+
+def _refuse_unless(condition: bool, reason: str) -> None:
+    if not condition:
+        raise WorkflowRefused([reason])
+
+
+def _version_event(action, version: TemplateVersion, user, ip, **detail) -> None:
+    audit.record(
+        action,
+        user=user,
+        obj=version,
+        ip=ip,
+        detail={"template": version.template.slug, "version": version.number, **detail},
+    )
+
+
+@transaction.atomic
+def new_draft_from(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """A new draft with a copy of the version's sections, items and citations.
+
+    The copy keeps every item key and option code, so answers carry over between them.
+    """
+    _refuse_unless(can_edit_content(user), "Only content editors can start a draft.")
+    version = _lock_version(version)
+    template = version.template
+    number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    draft = TemplateVersion.objects.create(
+        template=template, number=number, author=user, based_on=version
+    )
+    sections = list(version.sections.order_by("position"))
+    copies = bulk_create_with_history(
+        [
+            Section(version=draft, key=s.key, title=s.title, intro=s.intro, position=s.position)
+            for s in sections
+        ],
+        Section,
+        default_user=user,
+    )
+    section_for = {old.pk: new for old, new in zip(sections, copies, strict=True)}
+    items = list(Item.objects.filter(version=version).order_by("pk"))
+    copied_fields = [
+        f.attname
+        for f in Item._meta.concrete_fields
+        if f.attname not in {"id", "version_id", "section_id"}
+    ]
+    item_copies = bulk_create_with_history(
+        [
+            Item(
+                version=draft,
+                section=section_for[item.section_id],
+                **{name: getattr(item, name) for name in copied_fields},
+            )
+            for item in items
+        ],
+        Item,
+        default_user=user,
+    )
+    item_for = {old.pk: new for old, new in zip(items, item_copies, strict=True)}
+    citations = Citation.objects.filter(item__version=version).order_by("pk")
+    bulk_create_with_history(
+        [
+            Citation(item=item_for[c.item_id], source_id=c.source_id, locator=c.locator)
+            for c in citations
+        ],
+        Citation,
+        default_user=user,
+    )
+    _version_event(
+        AuditEvent.Action.CONTENT_DRAFT_CREATED, draft, user, ip, based_on=version.number
+    )
+    return draft
+
+
 @transaction.atomic
 def return_for_amendment(
     *, response: ChecklistResponse, user, comment: str, ip: str | None = None
@@ -455,3 +554,226 @@ def update_case(
             detail={"fields": changed},
         )
     return changed
+
+
+@transaction.atomic
+def submit_for_review(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Draft → in review: its content is locked and its hash stored for the approver.
+
+    Refused with every reason `validate_version` finds, so reviewers only see drafts that
+    could be published.
+    """
+    _refuse_unless(can_edit_content(user), "Only content editors can submit a version.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.DRAFT,
+        f"Version {version.number} is {version.get_status_display().lower()}; "
+        "only a draft can be submitted for review.",
+    )
+    reasons = validate_version(version)
+    if reasons:
+        raise WorkflowRefused(reasons)
+    version.status = TemplateVersion.Status.IN_REVIEW
+    version.submitted_by, version.submitted_at = user, timezone.now()
+    version.content_hash = version_hash(version)
+    # A draft loaded from a file has no author: whoever submits it answers for it.
+    version.author = version.author or user
+    version.save(update_fields=["status", "submitted_by", "submitted_at", "content_hash", "author"])
+    _version_event(
+        AuditEvent.Action.CONTENT_SUBMITTED, version, user, ip, content_hash=version.content_hash
+    )
+    return version
+
+
+@transaction.atomic
+def return_to_draft(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """In review → draft, so that its content can be changed again."""
+    _refuse_unless(can_edit_content(user), "Only content editors can send a version back.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.IN_REVIEW,
+        f"Version {version.number} is not in review.",
+    )
+    version.status = TemplateVersion.Status.DRAFT
+    version.submitted_by = version.submitted_at = None
+    version.save(update_fields=["status", "submitted_by", "submitted_at"])
+    _version_event(AuditEvent.Action.CONTENT_RETURNED, version, user, ip)
+    return version
+
+
+@transaction.atomic
+def approve_and_publish(
+    *, version: TemplateVersion, user, ip: str | None = None, on: datetime.date | None = None
+) -> TemplateVersion:
+    """In review → published, approved by a second editor; the previous published version
+    of the template is retired in the same transaction.
+
+    Refused when the user is not an editor, wrote or changed the version (its author, its
+    submitter or anyone in its rows' history), when its content changed since it was
+    submitted, or with every reason `validate_version` finds.
+    """
+    _refuse_unless(
+        can_publish_content(user), "Only content editors with the publish permission can approve."
+    )
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.IN_REVIEW,
+        f"Version {version.number} is {version.get_status_display().lower()}; "
+        "only a version in review can be approved.",
+    )
+    _refuse_unless(
+        user.pk not in version.contributor_ids(),
+        "You wrote or changed this version, so you cannot approve it: a second editor "
+        "who did not work on it must approve.",
+    )
+    reasons = validate_version(version, on=on)
+    digest = version_hash(version)
+    if digest != version.content_hash:
+        reasons.append("Its content changed after it was submitted; submit it again.")
+    if reasons:
+        raise WorkflowRefused(reasons)
+    now = timezone.now()
+    previous = (
+        TemplateVersion.objects.select_for_update()
+        .filter(template_id=version.template_id, status=TemplateVersion.Status.PUBLISHED)
+        .first()
+    )
+    if previous is not None:
+        previous.status, previous.retired_at = TemplateVersion.Status.RETIRED, now
+        previous.save(update_fields=["status", "retired_at"])
+    version.status = TemplateVersion.Status.PUBLISHED
+    version.approver, version.published_at = user, now
+    version.save(update_fields=["status", "approver", "published_at"])
+    _version_event(
+        AuditEvent.Action.CONTENT_PUBLISHED,
+        version,
+        user,
+        ip,
+        content_hash=digest,
+        author=version.author.get_username() if version.author else "",
+        retired_version=previous.number if previous else None,
+    )
+    return version
+
+
+@transaction.atomic
+def retire_version(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Published → retired. Checklists already answered on it keep it; new ones cannot
+    start until another version is published."""
+    _refuse_unless(can_edit_content(user), "Only content editors can retire a version.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.PUBLISHED,
+        f"Version {version.number} is not published.",
+    )
+    version.status, version.retired_at = TemplateVersion.Status.RETIRED, timezone.now()
+    version.save(update_fields=["status", "retired_at"])
+    _version_event(AuditEvent.Action.CONTENT_RETIRED, version, user, ip)
+    return version
+
+
+# --- Restarting a draft on the current version -----------------------------------------
+
+CODED_KINDS = {ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE, ItemKind.MULTI_CHOICE}
+
+
+@dataclass
+class RestartResult:
+    response: ChecklistResponse
+    carried: list[str] = field(default_factory=list)
+    # Keys answered on the old draft whose answer could not be carried over.
+    dropped: list[str] = field(default_factory=list)
+
+
+def _still_valid(old: Item, new: Item | None, value: Any) -> bool:
+    """An answer carries over when its item key still exists with the same kind and every
+    option code in it still exists (a removed code is never silently mapped)."""
+    if new is None or new.kind != old.kind:
+        return False
+    if new.kind not in CODED_KINDS:
+        return True
+    codes = value if isinstance(value, list) else [value]
+    valid = {option["code"] for option in new.choices}
+    return all(code in valid for code in codes)
+
+
+@transaction.atomic
+def restart_response_on_current(
+    *, response: ChecklistResponse, user, lock_version: int, ip: str | None = None
+) -> RestartResult:
+    """Replace a draft answered on an older version by a new draft on the current one.
+
+    Answers whose item key and option codes still exist are carried over (with who gave
+    them and when); the others, and those the new version's show-when conditions hide,
+    are listed in `dropped`. The old draft is not deleted: it becomes "restarted",
+    read-only, and the new draft points back at it (`restarted_from`).
+    """
+    current = (
+        TemplateVersion.objects.published().filter(template_id=response.version.template_id).first()
+    )
+    if current is None:
+        raise NothingToRestart("This checklist has no published version to restart on.")
+    if current.pk == response.version_id:
+        raise NothingToRestart("This checklist is already on the current version.")
+    old_items = {i.pk: i for i in Item.objects.filter(version_id=response.version_id)}
+    new_items = list(Item.objects.filter(version=current).order_by("section__position", "position"))
+    by_key = {item.key: item for item in new_items}
+    answers = list(Answer.objects.filter(response=response))
+    now = timezone.now()
+    amends, amend_reason = response.amends_id, response.amend_reason
+    # Claims the old draft (refused if it was signed or saved meanwhile) and frees the
+    # amendment link so the new draft can take it over.
+    _claim_draft(
+        response,
+        lock_version,
+        status=ChecklistResponse.Status.RESTARTED,
+        updated_at=now,
+        amends=None,
+    )
+    values, rows, dropped = {}, {}, []
+    for answer in answers:
+        old = old_items[answer.item_id]
+        new = by_key.get(old.key)
+        if _still_valid(old, new, answer.value):
+            values[old.key], rows[old.key] = answer.value, answer
+        else:
+            dropped.append(old.key)
+    kept = effective_answers(new_items, values)
+    dropped += [key for key in values if key not in kept]
+    restarted = ChecklistResponse.objects.create(
+        case_id=response.case_id,
+        version=current,
+        revision=response.revision,
+        amends_id=amends,
+        amend_reason=amend_reason,
+        restarted_from=response,
+        started_by=user,
+        started_at=now,
+        updated_at=now,
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            response=restarted,
+            item=by_key[key],
+            value=value,
+            updated_at=rows[key].updated_at,
+            updated_by_id=rows[key].updated_by_id,
+        )
+        for key, value in kept.items()
+    )
+    carried = [item.key for item in new_items if item.key in kept]
+    audit.record(
+        AuditEvent.Action.CHECKLIST_RESTARTED,
+        user=user,
+        obj=restarted,
+        case_id=response.case_id,
+        ip=ip,
+        detail={
+            "from_response": response.pk,
+            "from_version": response.version.number,
+            "to_version": current.number,
+            "carried": carried,
+            "dropped": sorted(dropped),
+        },
+    )
+    return RestartResult(restarted, carried, sorted(dropped))

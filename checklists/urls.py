@@ -33,4 +33,8 @@ urlpatterns = [
     path("responses/<int:response_id>/print/", exports.print_view, name="export_print"),
     path("responses/<int:response_id>/fhir.json", exports.fhir_json, name="export_fhir"),
     path("exports/responses.csv", exports.responses_csv, name="export_responses_csv"),
+    path(
+        "responses/<int:response_id>/changes/", responses.version_changes, name="response_changes"
+    ),
+    path("responses/<int:response_id>/restart/", responses.restart, name="response_restart"),
 ]

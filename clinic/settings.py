@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "simple_history",
     "checklists",
 ]
 
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the signed-in user on every content history row written during a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "checklists.middleware.NoStoreForAuthenticatedMiddleware",
 ]
 
@@ -192,6 +195,9 @@ LEGAL_STALE_DAYS = env_int("LEGAL_STALE_DAYS", 90, minimum=1)
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 COA_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Content history is for reading: a "revert" would bypass the version workflow (a published
+# version is frozen, and a draft changes only through the admin forms and services).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Cases per page on the case list.
 CASES_PER_PAGE = 25

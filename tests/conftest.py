@@ -82,3 +82,17 @@ def sign_data(client, response, reason="advised_against", **extra):
         data[f"{ack_field_prefix(flag.code)}_reason"] = reason
         data[f"{ack_field_prefix(flag.code)}_comment"] = ""
     return {**data, **extra}
+
+
+@pytest.fixture
+def editor(db):
+    from .factories import make_editor
+
+    return make_editor("editor")
+
+
+@pytest.fixture
+def second_editor(db):
+    from .factories import make_editor
+
+    return make_editor("second_editor")

@@ -19,7 +19,7 @@ from checklists.models import (
     Team,
     TemplateVersion,
 )
-from checklists.roles import CLINICIAN, ensure_roles
+from checklists.roles import CLINICIAN, CONTENT_EDITOR, ensure_roles
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -42,6 +42,11 @@ def make_user(username: str | None = None, *, role: str | None = CLINICIAN, team
     for team in teams:
         team.members.add(user)
     return user
+
+
+def make_editor(username: str | None = None, **extra):
+    """A content editor: staff (for the admin) in the Content editors group."""
+    return make_user(username, role=CONTENT_EDITOR, is_staff=True, **extra)
 
 
 def make_team(name: str | None = None) -> Team:

@@ -60,6 +60,14 @@ ROUTES = {
         "GET": (LOGIN, 405, 405, 405, 405, 405),
         "POST": (LOGIN, 403, 404, 302, 404, 403),
     },
+    "response_changes": {
+        "GET": (LOGIN, 200, 404, 200, 404, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "response_restart": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 302, 404, 403, 404, 403),
+    },
     "export_note_txt": {
         "GET": (LOGIN, 200, 404, 200, 404, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),

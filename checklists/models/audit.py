@@ -71,6 +71,13 @@ class AuditEvent(models.Model):
         EXPORT_FHIR = "export_fhir", "Exported FHIR bundle"
         EXPORT_CSV = "export_csv", "Exported responses CSV"
         EXPORT_FHIR_NDJSON = "export_fhir_ndjson", "Exported FHIR NDJSON"
+        CONTENT_IMPORTED = "content_imported", "Content imported"
+        CONTENT_DRAFT_CREATED = "content_draft_created", "Content draft created"
+        CONTENT_SUBMITTED = "content_submitted", "Content submitted for review"
+        CONTENT_RETURNED = "content_returned", "Content sent back to draft"
+        CONTENT_PUBLISHED = "content_published", "Content published"
+        CONTENT_RETIRED = "content_retired", "Content retired"
+        CHECKLIST_RESTARTED = "checklist_restarted", "Checklist restarted on the current version"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

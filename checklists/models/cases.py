@@ -122,6 +122,9 @@ class ChecklistResponse(models.Model):
         DRAFT = "draft", "Draft"
         SIGNED = "signed", "Signed"
         SUPERSEDED = "superseded", "Superseded"
+        # A draft replaced by a copy on the current version (restart_response_on_current):
+        # kept read-only, never deleted, with its answers as they were.
+        RESTARTED = "restarted", "Restarted on a newer version"
 
     case = models.ForeignKey(PatientCase, on_delete=models.PROTECT, related_name="responses")
     version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="responses")
@@ -131,6 +134,9 @@ class ChecklistResponse(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amended_by"
     )
     amend_reason = models.TextField(blank=True)
+    restarted_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="restarted_as"
+    )
     # Optimistic concurrency: every write bumps it; a write from a stale page is refused.
     lock_version = models.PositiveIntegerField(default=0)
     started_by = models.ForeignKey(
@@ -156,7 +162,7 @@ class ChecklistResponse(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft")
+                condition=Q(status__in=["draft", "restarted"])
                 | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)),
                 name="signed_response_has_signer",
             ),
@@ -181,6 +187,14 @@ class ChecklistResponse(models.Model):
             if later is None:
                 return chain
             chain.append(later)
+
+    @property
+    def on_old_version(self) -> bool:
+        """A draft answered against a version that is no longer the published one.
+
+        Reads `current_version_id`, annotated by the guarded lookup (no extra query)."""
+        current = getattr(self, "current_version_id", None)
+        return self.is_draft and current is not None and current != self.version_id
 
 
 class Answer(models.Model):

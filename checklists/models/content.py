@@ -4,12 +4,19 @@ A published version is frozen: its own fields (other than the move to retired), 
 sections and its items refuse every save, delete and queryset update. Signed checklists
 point at the version they were answered on, so freezing it is what keeps an old record
 meaning what it meant when it was signed.
+
+A version in review is locked too (its sections, items and citations refuse writes), so
+the second editor approves exactly what was submitted; sending it back to draft unlocks it.
+Every content row keeps its history (django-simple-history): who changed it, when, what.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 
 class ImmutableContentError(Exception):
@@ -69,6 +76,8 @@ class Source(models.Model):
     url = models.URLField(max_length=500, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["title"]
 
@@ -81,6 +90,8 @@ class ChecklistTemplate(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     canonical_url = models.URLField(max_length=300, help_text="FHIR Questionnaire canonical url.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title"]
@@ -97,13 +108,14 @@ class TemplateVersionQuerySet(models.QuerySet):
         return self.filter(status=TemplateVersion.Status.PUBLISHED)
 
     def update(self, **kwargs):
-        if self.filter(status__in=TemplateVersion.FROZEN).exists() and set(kwargs) - {"status"}:
+        frozen = self.filter(status__in=TemplateVersion.FROZEN).exists()
+        if frozen and set(kwargs) - {"status", "retired_at"}:
             raise ImmutableContentError("A published or retired version cannot be changed.")
         return super().update(**kwargs)
 
     def delete(self):
-        if self.filter(status__in=TemplateVersion.FROZEN).exists():
-            raise ImmutableContentError("A published or retired version cannot be deleted.")
+        if self.exclude(status=TemplateVersion.Status.DRAFT).exists():
+            raise ImmutableContentError("Only a draft version can be deleted.")
         return super().delete()
 
 
@@ -114,7 +126,10 @@ class TemplateVersion(models.Model):
         PUBLISHED = "published", "Published"
         RETIRED = "retired", "Retired"
 
+    # The version's own fields never change again (except the move to retired).
     FROZEN = (Status.PUBLISHED, Status.RETIRED)
+    # Its sections, items and citations refuse writes (in review: until sent back to draft).
+    CONTENT_LOCKED = (Status.IN_REVIEW, Status.PUBLISHED, Status.RETIRED)
 
     template = models.ForeignKey(
         ChecklistTemplate, on_delete=models.PROTECT, related_name="versions"
@@ -129,19 +144,41 @@ class TemplateVersion(models.Model):
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The version this draft was copied from.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     objects = TemplateVersionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["template", "-number"]
+        permissions = [("publish_templateversion", "Can approve and publish a checklist version")]
         constraints = [
             models.UniqueConstraint(fields=["template", "number"], name="version_number_unique"),
             models.UniqueConstraint(
                 fields=["template"],
                 condition=models.Q(status="published"),
                 name="one_published_version_per_template",
+            ),
+            # Two-person rule, also in the database: nobody approves their own version.
+            models.CheckConstraint(
+                condition=Q(approver__isnull=True)
+                | Q(author__isnull=True)
+                | ~Q(approver=F("author")),
+                name="version_approver_is_not_author",
             ),
         ]
 
@@ -158,7 +195,9 @@ class TemplateVersion(models.Model):
                     for f in self._meta.concrete_fields
                     if getattr(self, f.attname) != stored[f.attname]
                 }
-                retiring = changed == {"status"} and self.status == self.Status.RETIRED
+                retiring = (
+                    changed <= {"status", "retired_at"} and self.status == self.Status.RETIRED
+                )
                 if changed and not retiring:
                     raise ImmutableContentError(
                         f"Version {self.number} is {stored['status']}; start a new draft instead."
@@ -166,13 +205,37 @@ class TemplateVersion(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.is_frozen:
-            raise ImmutableContentError("A published or retired version cannot be deleted.")
+        if self.status != self.Status.DRAFT:
+            raise ImmutableContentError("Only a draft version can be deleted.")
         return super().delete(*args, **kwargs)
 
     @property
     def is_frozen(self) -> bool:
         return self.status in self.FROZEN
+
+    @property
+    def content_locked(self) -> bool:
+        """Whether its sections, items and citations refuse writes."""
+        return self.status in self.CONTENT_LOCKED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def contributor_ids(self) -> set[int]:
+        """Everyone who wrote this version: its author, its submitter and whoever created,
+        changed or deleted one of its sections, items or citations (from their history).
+        None of them may approve it."""
+        ids = {self.author_id, self.submitted_by_id}
+        item_ids = Item.history.filter(version_id=self.pk).values("id")
+        for rows in (
+            Section.history.filter(version_id=self.pk),
+            Item.history.filter(version_id=self.pk),
+            Citation.history.filter(item_id__in=item_ids),
+        ):
+            ids.update(rows.exclude(history_user=None).values_list("history_user_id", flat=True))
+        ids.discard(None)
+        return ids
 
 
 class FrozenContentQuerySet(models.QuerySet):
@@ -181,7 +244,8 @@ class FrozenContentQuerySet(models.QuerySet):
     version_path = "version"
 
     def _touches_frozen(self) -> bool:
-        return self.filter(**{f"{self.version_path}__status__in": TemplateVersion.FROZEN}).exists()
+        locked = TemplateVersion.CONTENT_LOCKED
+        return self.filter(**{f"{self.version_path}__status__in": locked}).exists()
 
     def update(self, **kwargs):
         if self._touches_frozen():
@@ -213,10 +277,15 @@ class FrozenWithVersion(models.Model):
 
     def _refuse_if_frozen(self) -> None:
         version_id = self.owning_version().pk
-        frozen = TemplateVersion.objects.filter(pk=version_id, status__in=TemplateVersion.FROZEN)
-        if frozen.exists():
+        status = TemplateVersion.objects.filter(pk=version_id).values_list("status", flat=True)
+        status = status.first()
+        if status in TemplateVersion.FROZEN:
             raise ImmutableContentError(
                 "This content belongs to a published version; start a new draft to change it."
+            )
+        if status == TemplateVersion.Status.IN_REVIEW:
+            raise ImmutableContentError(
+                "This version is in review; send it back to draft to change it."
             )
 
 
@@ -228,6 +297,7 @@ class Section(FrozenWithVersion):
     position = models.PositiveSmallIntegerField()
 
     objects = FrozenContentQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["version", "position"]
@@ -267,6 +337,7 @@ class Item(FrozenWithVersion):
     review_by = models.DateField(null=True, blank=True)
 
     objects = FrozenContentQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["section__position", "position"]
@@ -277,6 +348,20 @@ class Item(FrozenWithVersion):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.prompt}"
+
+    def clean(self) -> None:
+        """An item belongs to its section's version (the version is denormalised), and its
+        key is unique in that version (also checked here because forms that set the version
+        themselves, like the section page's item rows, skip the database constraint)."""
+        if not self.version_id:
+            return
+        if self.section_id and self.section.version_id != self.version_id:
+            raise ValidationError({"section": "Choose a section of the same version."})
+        taken = Item.objects.filter(version_id=self.version_id, key=self.key).exclude(pk=self.pk)
+        if self.key and taken.exists():
+            raise ValidationError(
+                {"key": f"Another item of this version has the key {self.key!r}."}
+            )
 
     @property
     def choices(self) -> list[dict]:
@@ -301,6 +386,7 @@ class Citation(FrozenWithVersion):
     locator = models.CharField(max_length=300, blank=True, help_text="Section heading or table.")
 
     objects = CitationQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["item", "id"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from .content import Severity, Source
 
@@ -55,6 +56,8 @@ class Substance(models.Model):
         limit_choices_to={"kind": "drug_class"},
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -68,6 +71,8 @@ class SubstanceAlias(models.Model):
     substance = models.ForeignKey(Substance, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=120)
     normalised = models.CharField(max_length=120, unique=True, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -100,6 +105,7 @@ class InteractionRule(ReviewedRow):
     mechanism = models.TextField()
 
     objects = InteractionRuleQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["agent", "code"]
@@ -137,6 +143,8 @@ class VariabilityRule(ReviewedRow):
     code = models.CharField(max_length=120, unique=True)
     factor = models.CharField(max_length=40, choices=Factor.choices)
     agent = models.CharField(max_length=12, choices=[*Agent.choices, (ANY, "Any")])
+
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["factor", "agent"]

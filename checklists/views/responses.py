@@ -16,8 +16,9 @@ from ..access import (
     can_write_clinical,
     get_response_for_user,
 )
-from ..forms import AmendForm, ReturnForm, SectionForm, SignForm
-from ..models import AuditEvent
+from ..diff import diff_versions
+from ..forms import AmendForm, RestartForm, ReturnForm, SectionForm, SignForm
+from ..models import AuditEvent, Item, TemplateVersion
 from ..walkthrough import jurisdiction_choices, load_state, revision_changes
 
 
@@ -252,3 +253,53 @@ def return_for_amendment(request, response_id: int):
     else:
         messages.error(request, "Say what needs correcting; nothing was sent.")
     return redirect("response_detail", response_id=response.pk)
+
+
+@login_required
+@require_GET
+def version_changes(request, response_id: int):
+    """What changed between the version a draft is answered on and the current one."""
+    response = get_response_for_user(request.user, response_id)
+    current = TemplateVersion.objects.filter(pk=response.current_version_id).first()
+    diff = None
+    if current is not None and current.pk != response.version_id:
+        diff = diff_versions(response.version, current)
+    return render(
+        request,
+        "checklists/version_changes.html",
+        {"response": response, "current": current, "diff": diff},
+    )
+
+
+@login_required
+@require_POST
+def restart(request, response_id: int):
+    response = get_response_for_user(request.user, response_id, for_edit=True)
+    form = RestartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Reload the checklist and try again.")
+        return redirect("response_detail", response_id=response.pk)
+    try:
+        result = services.restart_response_on_current(
+            response=response,
+            user=request.user,
+            lock_version=form.cleaned_data["lock_version"],
+            ip=audit.client_ip(request),
+        )
+    except services.NothingToRestart as refusal:
+        messages.info(request, str(refusal))
+        return redirect("response_detail", response_id=response.pk)
+    except services.StaleResponse:
+        messages.error(
+            request, "Someone saved this checklist since you opened it. Look again, then restart."
+        )
+        return redirect("response_detail", response_id=response.pk)
+    new = result.response
+    text = (
+        f"Restarted on version {new.version.number}: {len(result.carried)} answer(s) carried over."
+    )
+    if result.dropped:
+        prompts = Item.objects.filter(version_id=response.version_id, key__in=result.dropped)
+        text += " Answer again: " + "; ".join(prompts.values_list("prompt", flat=True))
+    messages.success(request, text)
+    return redirect("response_detail", response_id=new.pk)
