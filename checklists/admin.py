@@ -479,7 +479,7 @@ class VariabilityRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Jurisdiction)
-class JurisdictionAdmin(admin.ModelAdmin):
+class JurisdictionAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "kind", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
@@ -487,7 +487,7 @@ class JurisdictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegalStatus)
-class LegalStatusAdmin(admin.ModelAdmin):
+class LegalStatusAdmin(SimpleHistoryAdmin):
     list_display = [
         "jurisdiction",
         "substance",
@@ -506,7 +506,7 @@ class LegalStatusAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabLimit)
-class LabLimitAdmin(admin.ModelAdmin):
+class LabLimitAdmin(SimpleHistoryAdmin):
     list_display = [
         "substance",
         "analyte",

@@ -11,6 +11,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from .content import Source
 
@@ -27,6 +28,7 @@ class Jurisdiction(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -78,6 +80,7 @@ class LegalStatus(models.Model):
     review_by = models.DateField(null=True, blank=True)
 
     objects = LegalStatusQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["jurisdiction__code", "substance", "effective_from"]

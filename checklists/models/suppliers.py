@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .cases import Team
 from .content import Severity, Source
@@ -37,6 +38,8 @@ class LabLimit(models.Model):
     sources = models.ManyToManyField(Source, related_name="+")
     reviewed_on = models.DateField(null=True, blank=True)
     review_by = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["substance", "analyte"]
