@@ -5,3 +5,12 @@ class ChecklistsConfig(AppConfig):
     name = "checklists"
     verbose_name = "Caution checklists"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import sessions
+
+        # Every way in (login page, admin, test client) starts the session clocks; the
+        # signal is the one place all of them pass through.
+        user_logged_in.connect(sessions.stamp_login, dispatch_uid="checklists.stamp_login")

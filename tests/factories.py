@@ -6,6 +6,8 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from checklists import services
 from checklists.models import (
@@ -41,6 +43,28 @@ def make_user(username: str | None = None, *, role: str | None = CLINICIAN, team
     for team in teams:
         team.members.add(user)
     return user
+
+
+def make_totp_device(user) -> TOTPDevice:
+    """The user's confirmed authenticator app (the same one on every call)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app")
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the authenticator app shows now (time-machine moves "now")."""
+    from django_otp.oath import totp
+
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{code:0{device.digits}d}"
+
+
+def recovery_code(user) -> str:
+    """A new single-use recovery code for `user` (the device is made when missing)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    return StaticToken.objects.create(device=device, token=StaticToken.random_token()).token
 
 
 def make_team(name: str | None = None) -> Team:

@@ -18,18 +18,20 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Exact counts, including the session and user lookups and the audit write where a page
-# records a view. Change them only with a reason in the commit message.
+# Exact counts, including the session, user and second-factor device lookups (django-otp
+# checks on every request that the device which verified the session still exists) and the
+# audit write where a page records a view. Change them only with a reason in the commit
+# message.
 EXPECTED_QUERIES = {
-    "case_list": 4,
-    # 7 for the page itself + 6 for screening (names, classes, two rule tables and their
+    "case_list": 5,
+    # 8 for the page itself + 6 for screening (names, classes, two rule tables and their
     # sources) when the medication list has entries.
-    "section": 13,
-    "review": 13,
-    "review_without_medications": 11,
-    "response_detail": 16,
-    "signed_response_detail": 8,
-    "section_save": 9,
+    "section": 14,
+    "review": 14,
+    "review_without_medications": 12,
+    "response_detail": 17,
+    "signed_response_detail": 9,
+    "section_save": 10,
 }
 
 
