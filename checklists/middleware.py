@@ -63,6 +63,11 @@ class SecondFactorMiddleware:
         return redirect_to_login(request.get_full_path(), login_url=reverse(f"mfa_{step}"))
 
 
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
+
 class NoStoreForAuthenticatedMiddleware:
     """Patient data must never sit in a browser or proxy cache: no-store on every
     response to a signed-in user."""
@@ -71,9 +76,10 @@ class NoStoreForAuthenticatedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Signed in before the view or after it: logging in and logging out count too.
+        signed_in_before = _signed_in(request)
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if signed_in_before or _signed_in(request):
             add_never_cache_headers(response)
         return response
 

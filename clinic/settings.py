@@ -209,6 +209,9 @@ LOGOUT_REDIRECT_URL = "login"
 MFA_REQUIRED = not DEMO_MODE
 OTP_TOTP_ISSUER = "Caution checklists"
 OTP_LOGIN_URL = "mfa_verify"
+# Admins may remove a lost device but never read a secret (a signature made with a code
+# must be the clinician's own).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions live in the database, so logging out or deactivating a user ends them for good
 # (signed-cookie sessions cannot be revoked). 30 minutes idle and 12 hours in all, whatever
