@@ -225,6 +225,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie (forms carry the token), so scripts need not see it.
+CSRF_COOKIE_HTTPONLY = True
 # Messages ride in the session, so the session and CSRF cookies are the only cookies.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
