@@ -42,5 +42,8 @@ class RequestIdLogFilter(logging.Filter):
     """Adds `request_id` to every record so the formatter can print it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _current.get()
+        # django.request logs 4xx responses after the middleware has returned, but passes the
+        # request along with the record.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _current.get()
         return True

@@ -176,11 +176,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login lockout (django-axes). Five failures for a username from one address lock that
-# username out for 15 minutes; the username-only entry bounds a distributed attack on
-# one account the same way: at most 5 password checks in any 15 minutes, so at most 20 an
-# hour (ASVS 4.0 2.2.1 asks for fewer than 100). The price is that anyone who knows a
-# username can lock its owner out for 15 minutes at a time (README, "Login lockout").
+# Login lockout (django-axes): 5 failed passwords for a username lock it for 15 minutes;
+# a success resets the count. [username, address] is the per-address rule; username alone
+# bounds an attack spread over many addresses: at most 5 password checks in any 15 minutes,
+# 20 an hour (ASVS 4.0 2.2.1 asks for fewer than 100). axes has one limit for both, so the
+# username entry always trips with the pair: in effect the lock is per username, and anyone
+# who knows a username can lock its owner out for 15 minutes at a time (README, "Login
+# lockout", says what that costs and how an administrator lifts a lock).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
@@ -251,7 +253,7 @@ if HTTPS:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env_bool("DJANGO_BEHIND_TLS_PROXY"):
-    # Only behind a proxy that always overwrites X-Forwarded-Proto (README, "Deployment").
+    # Only behind a proxy that always overwrites X-Forwarded-Proto (README, "Security").
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -304,10 +304,14 @@ def test_an_unexpected_error_shows_the_generic_page_and_logs_its_id(
 
 
 @pytest.mark.parametrize("path", ["/no-such-page/", "/cases/999999/", "/responses/0/"])
-def test_not_found_is_generic(clinician_client, path):
+def test_not_found_is_generic_and_logged_with_its_id(clinician_client, path, caplog):
     answer = clinician_client.get(path)
     assert answer.status_code == 404 and "Page not found" in answer.text
     assert "URLconf" not in answer.text and "Traceback" not in answer.text
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert logged, "Django logs every 4xx"
+    for record in logged:  # set by the filter on the configured console handler
+        assert record.request_id == answer[REQUEST_ID_HEADER]
 
 
 def test_a_forged_post_gets_the_plain_403_page(clinician):
