@@ -196,6 +196,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 # The peer address only: a header such as X-Forwarded-For is client-controlled unless a
 # proxy in front overwrites it, and the proxy should then rewrite REMOTE_ADDR instead.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Cut to the longest real username before it is stored (axes' column is 255 characters).
+AXES_USERNAME_CALLABLE = "checklists.lockout.username_for_lockout"
 # No start-up banner on every command (it would land on stderr beside a command's output).
 AXES_VERBOSE = False
 
