@@ -203,6 +203,7 @@ class TestSecondFactor:
             clock.shift(datetime.timedelta(seconds=2))
             done = client.post(reverse("mfa_setup"), {"otp_token": totp_code(device)})
             assert done.status_code == 200 and "no-store" in done["Cache-Control"]
+            assert 'href="/cases/">I have kept them' in done.text
             codes = done.context["codes"]
             assert len(codes) == 10 and all(code in done.text for code in codes)
             device.refresh_from_db()
