@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED_CASES ?= 60
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: install
 
 TEST_ENV = DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-key-not-for-production-$$(printf '%050d' 0) \
 	DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+
+## scan: wapiti against gunicorn with production settings over HTTPS on 127.0.0.1, signed in
+## as a clinician; report in scan-results/, fails on any high-severity finding.
+scan: install
+	bash scan/run.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,4 +7,10 @@ class ChecklistsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the audit receivers)
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import sessions, signals  # noqa: F401  (signals connects the audit receivers)
+
+        # Every way in (login page, admin, test client) starts the session clocks; the
+        # signal is the one place all of them pass through.
+        user_logged_in.connect(sessions.stamp_login, dispatch_uid="checklists.stamp_login")

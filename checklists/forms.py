@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import mfa
 from .exports.csv import ExportFilters
 from .models import (
     Acknowledgement,
@@ -383,6 +384,43 @@ def ack_field_prefix(flag_code: str) -> str:
     return "ack_" + hashlib.sha256(flag_code.encode()).hexdigest()[:12]
 
 
+def otp_code_field(label: str = "Code from your authenticator app") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        help_text="Six digits from the app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class SecondFactorForm(forms.Form):
+    """The second step of logging in: a code from the app or a recovery code."""
+
+    otp_token = otp_code_field()
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        self.device = None
+        super().__init__(*args, **kwargs)
+
+    def clean_otp_token(self) -> str:
+        code = self.cleaned_data["otp_token"]
+        try:
+            self.device = mfa.verify_code(self.user, code)
+        except mfa.CodeRefused as refusal:
+            raise ValidationError(str(refusal)) from None
+        return code
+
+
+class EnrolForm(forms.Form):
+    """Setting up the authenticator app: the first code it shows proves it holds the secret
+    (checked by mfa.confirm_device in the view, which also issues the recovery codes)."""
+
+    otp_token = otp_code_field("The six-digit code your app shows now")
+
+
 class SignForm(forms.Form):
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     password = forms.CharField(
@@ -396,6 +434,10 @@ class SignForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
         self.fields["attest"].error_messages["required"] = "Tick the attestation to sign."
+        # With a second factor set up, signing asks for a fresh code as well as the password.
+        self.needs_code = mfa.needs_code_to_sign(user)
+        if self.needs_code:
+            self.fields["otp_token"] = otp_code_field()
         self.ack_flags = [flag for flag in flags if flag.needs_acknowledgement]
         reasons = [("", "Choose a reason"), *Acknowledgement.Reason.choices]
         for flag in self.ack_flags:
@@ -435,6 +477,13 @@ class SignForm(forms.Form):
                 continue
             if cleaned.get(f"{prefix}_reason") == "other" and not cleaned[f"{prefix}_comment"]:
                 self.add_error(f"{prefix}_comment", "Explain the reason when you choose Other.")
+        # The code is checked last, and only when all else holds: a code is good once, so it
+        # is not spent on a form that is refused for another reason.
+        if self.needs_code and not self.errors:
+            try:
+                mfa.verify_code(self.user, cleaned.get("otp_token", ""))
+            except mfa.CodeRefused as refusal:
+                self.add_error("otp_token", f"{refusal} Nothing was signed.")
         return cleaned
 
     def acknowledgements(self) -> dict[str, tuple[str, str]]:

@@ -6,6 +6,7 @@ only records an event (no other behaviour lives here).
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -37,6 +38,17 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     # The username tried is kept (truncated), never the password.
     tried = str(credentials.get("username", ""))[:150]
     audit.record(AuditEvent.Action.LOGIN_FAILED, ip=_ip(request), detail={"username": tried})
+
+
+@receiver(user_locked_out)
+def on_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    # django-axes sends this when an attempt reaches the limit and again for every attempt
+    # refused during the cool-off, so the trail shows how long someone kept trying.
+    audit.record(
+        AuditEvent.Action.LOCKOUT,
+        ip=_ip(request) or ip_address,
+        detail={"username": str(username or "")[:150]},
+    )
 
 
 def _who(instance) -> dict:

@@ -1,6 +1,7 @@
-import os
+from clinic.startup import load_settings
 
-from django.core.asgi import get_asgi_application
+load_settings()
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+from django.core.asgi import get_asgi_application  # noqa: E402 (after the settings check)
+
 application = get_asgi_application()

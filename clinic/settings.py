@@ -7,10 +7,12 @@ fails loudly instead of running with a surprising default.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +66,9 @@ if DEBUG or DEMO_MODE:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver"]
 elif not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is not set (comma-separated host names).")
+elif any(host == "*" for host in ALLOWED_HOSTS):
+    # A wildcard lets any Host header through: poisoned password-reset and absolute links.
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the real hosts, not '*'.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,10 +83,17 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "simple_history",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "checklists",
 ]
 
 MIDDLEWARE = [
+    # First, so every response (even a redirect or an error) carries the id it was logged with.
+    "checklists.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "checklists.uploads.UploadNameGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,12 +101,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a session that times out says why on the login page.
+    "checklists.middleware.SessionTimeoutMiddleware",
+    "checklists.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records the signed-in user on every content history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     "checklists.middleware.NoStoreForAuthenticatedMiddleware",
+    # Last, as django-axes requires: it turns a flagged login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -142,14 +161,52 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords (ASVS 6.2): at least 12 characters, up to 128, no composition rules (so no
+# NumericPasswordValidator), refused when common or close to the account's own names.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "checklists.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Inactive users are refused here, and dropped from their session on the next request.
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login lockout (django-axes): 5 failed passwords for a username lock it for 15 minutes;
+# a success resets the count. [username, address] is the per-address rule; username alone
+# bounds an attack spread over many addresses: at most 5 password checks in any 15 minutes,
+# 20 an hour (ASVS 4.0 2.2.1 asks for fewer than 100). axes has one limit for both, so the
+# username entry always trips with the pair: in effect the lock is per username, and anyone
+# who knows a username can lock its owner out for 15 minutes at a time (README, "Login
+# lockout", says what that costs and how an administrator lifts a lock).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during the lockout does not restart the 15 minutes, so an attacker
+# cannot stretch one lockout indefinitely with a single request every few minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The page names the 15 minutes and the limit; change it with these numbers.
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The peer address only: a header such as X-Forwarded-For is client-controlled unless a
+# proxy in front overwrites it, and the proxy should then rewrite REMOTE_ADDR instead.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Cut to the longest real username before it is stored (axes' column is 255 characters).
+AXES_USERNAME_CALLABLE = "checklists.lockout.username_for_lockout"
+# No start-up banner on every command (it would land on stderr beside a command's output).
+AXES_VERBOSE = False
 
 CSRF_FAILURE_VIEW = "checklists.views.system.csrf_failure"
 
@@ -157,17 +214,84 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "case_list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Second factor (django-otp). Required for every account outside demo mode: every role
+# (clinicians, supervisors, auditors, content editors, admins) sees patient data or
+# changes what clinicians see. Demo accounts keep logging in with a password alone.
+MFA_REQUIRED = not DEMO_MODE
+OTP_TOTP_ISSUER = "Caution checklists"
+OTP_LOGIN_URL = "mfa_verify"
+# Admins may remove a lost device but never read a secret (a signature made with a code
+# must be the clinician's own).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Sessions live in the database, so logging out or deactivating a user ends them for good
+# (signed-cookie sessions cannot be revoked). 30 minutes idle and 12 hours in all, whatever
+# the activity (ASVS 4.0 3.3.2), enforced by SessionTimeoutMiddleware.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# A browser-session cookie: closing the browser on a shared clinic computer ends it too.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie (forms carry the token), so scripts need not see it.
+CSRF_COOKIE_HTTPONLY = True
+# Messages ride in the session, so the session and CSRF cookies are the only cookies.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Served over HTTPS (the default outside debug and demo): redirect plain HTTP, send HSTS for
+# a year with subdomains, and mark the cookies Secure with the __Host- prefix (bound to this
+# host and path /, never set by a subdomain or over plain HTTP). DJANGO_SECURE_COOKIES is
+# the older name of this switch.
+HTTPS = env_bool(
+    "DJANGO_HTTPS",
+    default=env_bool("DJANGO_SECURE_COOKIES", default=not (DEBUG or DEMO_MODE)),
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading commits the whole domain to HTTPS in browsers for months; the domain's
+    # owner decides that (DJANGO_HSTS_PRELOAD=1), not this app's defaults.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if env_bool("DJANGO_BEHIND_TLS_PROXY"):
+    # Only behind a proxy that always overwrites X-Forwarded-Proto (README, "Security").
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEMO_MODE)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Content-Security-Policy (django-csp 4): scripts, styles and images only from this origin,
+# no inline script or style, no plugins, no <base> rewriting, never framed. img-src allows
+# data: for the SVG icons inside Bootstrap's CSS (check marks, select arrows); the QR code on
+# the enrolment page is inline SVG markup, not an image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# A whole section of long answers (the 200-item stress template at 4,000 characters each)
+# is under 1 MB; a body over 2 MB is refused with 400 before it is parsed (Django's default
+# is 2.5 MB). Uploaded files are counted separately (FILE_UPLOAD_MAX_MEMORY_SIZE).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -202,11 +326,22 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Cases per page on the case list.
 CASES_PER_PAGE = 25
 
+# Every line carries the id of the request it belongs to ("-" outside a request), the same
+# id the response sends back in X-Request-ID and the 500 page shows.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "checklists.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO; its warnings (a refused URL) still show.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},

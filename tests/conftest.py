@@ -1,8 +1,50 @@
-"""Personas: a clinician, a colleague on the same team, an outsider on another team."""
+"""Personas: a clinician, a colleague on the same team, an outsider on another team.
+
+The test client speaks HTTPS, as production does (plain HTTP is redirected there), and a
+persona logs in the way a person does: password (through django-axes, which needs the
+request), then the second factor.
+"""
 
 import pytest
+from django.http import HttpRequest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
-from .factories import PASSWORD, load_knowledge, make_case, make_team, make_user, make_version
+from .factories import (
+    PASSWORD,
+    load_knowledge,
+    make_case,
+    make_team,
+    make_totp_device,
+    make_user,
+    make_version,
+    recovery_code,
+)
+
+
+class HttpsClient(Client):
+    """The Django test client, over HTTPS unless a test asks for plain HTTP."""
+
+    def __init__(self, *args, https: bool = True, **kwargs):
+        self.https = https
+        super().__init__(*args, **kwargs)
+
+    def generic(self, method, path, *args, secure=False, **kwargs):
+        return super().generic(method, path, *args, secure=secure or self.https, **kwargs)
+
+
+@pytest.fixture
+def client():
+    return HttpsClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's superuser client, over HTTPS and past the second factor."""
+    client = HttpsClient()
+    client.force_login(admin_user)
+    verify_session(client, make_totp_device(admin_user))
+    return client
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +95,21 @@ def case(team, clinician):
     return make_case(team, clinician, reference="MRN-1001")
 
 
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+def login(client, user, *, second_factor: bool = True):
+    """Log `user` in on `client`: the password (django-axes' backend needs a request; the
+    axes docs' own advice for tests is a blank HttpRequest), then, unless told not to,
+    the second factor, as if a code from their authenticator app had been typed."""
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
+    if second_factor:
+        verify_session(client, make_totp_device(user))
     return client
+
+
+def verify_session(client, device):
+    """Mark the client's session as verified by `device` (what the code page does)."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture
@@ -78,6 +132,10 @@ def sign_data(client, response, reason="advised_against", **extra):
     form = client.get(reverse("review", args=[response.pk])).context["form"]
     response.refresh_from_db(fields=["lock_version"])
     data = {"password": PASSWORD, "attest": "on", "lock_version": response.lock_version}
+    if form.needs_code:
+        # A fresh recovery code: always valid once, unlike an app code that would have to
+        # wait for the next 30-second step after the one used at login.
+        data["otp_token"] = recovery_code(form.user)
     for flag in form.ack_flags:
         data[f"{ack_field_prefix(flag.code)}_reason"] = reason
         data[f"{ack_field_prefix(flag.code)}_comment"] = ""

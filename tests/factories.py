@@ -6,6 +6,8 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from checklists import services
 from checklists.models import (
@@ -47,6 +49,28 @@ def make_user(username: str | None = None, *, role: str | None = CLINICIAN, team
 def make_editor(username: str | None = None, **extra):
     """A content editor: staff (for the admin) in the Content editors group."""
     return make_user(username, role=CONTENT_EDITOR, is_staff=True, **extra)
+
+
+def make_totp_device(user) -> TOTPDevice:
+    """The user's confirmed authenticator app (the same one on every call)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app")
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the authenticator app shows now (time-machine moves "now")."""
+    from django_otp.oath import totp
+
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{code:0{device.digits}d}"
+
+
+def recovery_code(user) -> str:
+    """A new single-use recovery code for `user` (the device is made when missing)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    return StaticToken.objects.create(device=device, token=StaticToken.random_token()).token
 
 
 def make_team(name: str | None = None) -> Team:
@@ -267,3 +291,37 @@ def sign(response, user, reason: str = "advised_against"):
         lock_version=response.lock_version,
         acknowledgements=acks,
     )
+
+
+def make_lot_with_certificate(team: Team, user, *, tested_on=None):
+    """A kratom lot recorded by `user` with one certificate (a one-page blank PDF)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfWriter
+
+    lot = services.create_lot(
+        user=user,
+        team=team,
+        supplier="S",
+        product="P",
+        substance="kratom",
+        form="leaf_powder",
+        labelled_amount_mg=None,
+        lot_number="L-1",
+    )
+    writer, buffer = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=100, height=100)
+    writer.write(buffer)
+    certificate = services.add_certificate(
+        user=user,
+        lot=lot,
+        lab_name="Lab",
+        accreditation_id="",
+        coa_lot_number="L-1",
+        tested_on=tested_on or timezone.localdate(),
+        results={},
+        upload=SimpleUploadedFile("c.pdf", buffer.getvalue()),
+        sha256="x",
+    )
+    return lot, certificate

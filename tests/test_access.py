@@ -1,12 +1,11 @@
 """Every view: anonymous → login, outsider → 404, clinician → allowed; CSRF and methods."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from checklists.models import ChecklistResponse
 
-from .conftest import login
+from .conftest import HttpsClient, login
 from .factories import make_response
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +64,7 @@ def test_clinician_is_allowed(clinician_client, case, response):
 
 
 def test_missing_csrf_token_is_403(clinician, case, response):
-    strict = login(Client(enforce_csrf_checks=True), clinician)
+    strict = login(HttpsClient(enforce_csrf_checks=True), clinician)
     for name, url, method, data in urls(case, response):
         if method == "post":
             refused = strict.post(url, data)

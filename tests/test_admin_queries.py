@@ -12,21 +12,21 @@ from .factories import make_source, make_version
 
 pytestmark = pytest.mark.django_db
 
-# Exact counts, including the session, user and permission lookups. Change them only with
-# a reason in the commit message.
-# Every list page: session, user, the user's two permission queries, the row count, the
+# Exact counts, including the session, user, second-factor device and permission lookups.
+# Change them only with a reason in the commit message.
+# Every list page: session, user, device, the user's two permission queries, the row count, the
 # unfiltered count and the rows; plus one per related-model filter or date hierarchy.
 EXPECTED_QUERIES = {
-    "checklisttemplate": 7,
-    "templateversion": 9,  # + the template filter's choices, + overdue legal/lab count
-    "section": 8,  # + the template filter's choices
-    "item": 8,  # + the template filter's choices
-    "source": 8,  # + the years for the year filter
-    "substance": 8,  # + the drug classes for the class filter
-    "interactionrule": 9,  # + the review-by date hierarchy (bounds and years)
-    "variabilityrule": 9,  # idem
-    # session, user, two permission queries, then one per reviewed table
-    "overdue": 10,  # + legal-status and lab-limit tables (3 more queries)
+    "checklisttemplate": 8,
+    "templateversion": 10,  # + the template filter's choices, + overdue legal/lab count
+    "section": 9,  # + the template filter's choices
+    "item": 9,  # + the template filter's choices
+    "source": 9,  # + the years for the year filter
+    "substance": 9,  # + the drug classes for the class filter
+    "interactionrule": 10,  # + the review-by date hierarchy (bounds and years)
+    "variabilityrule": 10,  # idem
+    # session, user, device, two permission queries, then one per reviewed table
+    "overdue": 11,  # + legal-status and lab-limit tables (3 more queries)
 }
 PAGES = {name: f"/admin/checklists/{name}/" for name in EXPECTED_QUERIES}
 PAGES["overdue"] = "/admin/checklists/templateversion/overdue/"

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from django.db import close_old_connections, connection
-from django.test import Client
 from django.urls import reverse
 
 from checklists import audit, services
@@ -19,7 +18,7 @@ from checklists.models import (
 from checklists.models.audit import AuditImmutableError
 from checklists.roles import AUDITOR, SUPERVISOR
 
-from .conftest import login, sign_data
+from .conftest import HttpsClient, login, sign_data
 from .factories import PASSWORD, fill, make_case, make_response, make_team, make_user, sign
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +105,7 @@ class TestAmendment:
             == 404
         )
         supervisor = make_user("boss", role=SUPERVISOR, teams=[team])
-        boss = login(Client(), supervisor)
+        boss = login(HttpsClient(), supervisor)
         assert boss.post(reverse("amend", args=[signed.pk]), {"reason": "x"}).status_code == 403
         assert ChecklistResponse.objects.count() == 1
 
@@ -120,7 +119,7 @@ class TestAmendment:
             == 403
         )
         supervisor = make_user("boss", role=SUPERVISOR, teams=[team])
-        boss = login(Client(), supervisor)
+        boss = login(HttpsClient(), supervisor)
         boss.post(
             reverse("return_for_amendment", args=[signed.pk]),
             {"comment": "Legal check date missing"},
@@ -146,7 +145,7 @@ class TestLostUpdates:
     ):
         response = make_response(case, clinician)
         url = reverse("section", args=[response.pk, "individual_variability"])
-        mine, theirs = login(client, clinician), login(Client(), colleague)
+        mine, theirs = login(client, clinician), login(HttpsClient(), colleague)
         stale = response.lock_version
         theirs.post(url, {"pregnant": "yes", "age_years": "30", "lock_version": stale})
         conflict = mine.post(url, {"pregnant": "no", "age_years": "30", "lock_version": stale})
@@ -173,7 +172,7 @@ class TestLostUpdates:
     def test_keep_mine_overwrites_only_by_choice(self, client, clinician, colleague, case, version):
         response = make_response(case, clinician)
         url = reverse("section", args=[response.pk, "individual_variability"])
-        mine, theirs = login(client, clinician), login(Client(), colleague)
+        mine, theirs = login(client, clinician), login(HttpsClient(), colleague)
         theirs.post(url, {"pregnant": "yes", "lock_version": 0})
         mine.post(url, {"pregnant": "no", "lock_version": 0})
         response.refresh_from_db()

@@ -547,8 +547,9 @@ def test_csv_queries_do_not_depend_on_the_number_of_responses(client, exporter, 
         if not long:
             assert len(rows) == total
         counts.append(sum(1 for q in captured if "SAVEPOINT" not in q["sql"]))
-    # session, user, permission, audit row, the export itself (+ the items for long)
-    expected = 6 if long else 5
+    # session, user, second-factor device, permission, audit row, the export itself (+ the
+    # items for long)
+    expected = 7 if long else 6
     assert counts == [expected, expected]
 
 

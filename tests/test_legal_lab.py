@@ -11,7 +11,7 @@ from pypdf import PdfWriter
 from checklists import screening
 from checklists.models import CertificateOfAnalysis, Jurisdiction, LegalStatus, Lot
 
-from .conftest import login
+from .conftest import HttpsClient, login
 from .factories import make_response
 
 pytestmark = pytest.mark.django_db
@@ -409,11 +409,13 @@ def test_a_valid_pdf_is_stored_privately_with_its_hash(
     assert download["Content-Disposition"].startswith("attachment")
     assert download["X-Content-Type-Options"] == "nosniff"
     assert b"".join(download.streaming_content) == content
-    from django.test import Client
 
-    assert login(Client(), outsider).get(reverse("coa_download", args=[coa.pk])).status_code == 404
-    assert Client().get(reverse("coa_download", args=[coa.pk])).status_code == 302
-    other = login(Client(), outsider)
+    assert (
+        login(HttpsClient(), outsider).get(reverse("coa_download", args=[coa.pk])).status_code
+        == 404
+    )
+    assert HttpsClient().get(reverse("coa_download", args=[coa.pk])).status_code == 302
+    other = login(HttpsClient(), outsider)
     assert other.get(reverse("lot_detail", args=[lot.pk])).status_code == 404
     assert upload(other, lot, "x.pdf", content).status_code == 404
 

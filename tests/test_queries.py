@@ -18,21 +18,23 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Exact counts, including the session and user lookups, the navigation's audit-permission
-# check and the audit write where a page records a view. Change them only with a reason in
-# the commit message.
+# Exact counts, including the session, user and second-factor device lookups (django-otp
+# checks on every request that the device which verified the session still exists), the
+# navigation's audit-permission check and the audit write where a page records a view.
+# Change them only with a reason in the commit message.
 EXPECTED_QUERIES = {
-    # 4 for the page + 1 for all of the user's permissions (navigation, export form).
-    "case_list": 5,
-    # 7 for the page itself + 6 for screening (names, classes, two rule tables and their
+    # 5 for the page (session, user, device, count, rows) + 1 for all of the user's
+    # permissions (navigation, export form).
+    "case_list": 6,
+    # 8 for the page itself + 6 for screening (names, classes, two rule tables and their
     # sources) + 3 for the legal table (place, rows in effect, their sources) when the
     # medication list and jurisdiction are answered.
-    "section": 17,
-    "review": 17,
-    "review_without_medications": 12,
-    "response_detail": 21,
-    "signed_response_detail": 11,
-    "section_save": 9,
+    "section": 18,
+    "review": 18,
+    "review_without_medications": 13,
+    "response_detail": 22,
+    "signed_response_detail": 12,
+    "section_save": 10,
 }
 
 

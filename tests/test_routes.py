@@ -6,19 +6,21 @@ Django's admin is covered by one namespace rule (ADMIN) checked on its index and
 change list.
 """
 
-import io
 import itertools
 
 import pytest
-from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
-from pypdf import PdfWriter
 
-from checklists import services
 from checklists.roles import AUDITOR, CONTENT_EDITOR, SUPERVISOR
 
-from .conftest import login
-from .factories import make_case, make_response, make_team, make_user
+from .conftest import HttpsClient, login
+from .factories import (
+    make_case,
+    make_lot_with_certificate,
+    make_response,
+    make_team,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,14 @@ ROUTES = {
     "login": {"GET": (200, 302, 302, 302, 302, 302), "POST": (200, 302, 302, 302, 302, 302)},
     "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
     "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
+    # The second factor and password pages: every signed-in user, whatever their role. A
+    # verified session is sent on from the code page; new recovery codes only by POST.
+    "mfa_overview": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
+    "mfa_verify": {"GET": (LOGIN,) + (302,) * 5, "POST": (LOGIN,) + (302,) * 5},
+    "mfa_setup": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
+    "mfa_recovery_codes": {"GET": (LOGIN,) + (405,) * 5, "POST": (LOGIN,) + (200,) * 5},
+    "password_change": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
+    "password_change_done": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (405,) * 5},
     "case_list": {
         "GET": (LOGIN, 200, 200, 200, 200, 200),
         "POST": (LOGIN, 302, 302, 302, 302, 302),
@@ -133,31 +143,8 @@ def world(settings, tmp_path):
     }
     case = make_case(team, users["clinician"], reference="R-1")
     response = make_response(case, users["clinician"])
-    lot = services.create_lot(
-        user=users["clinician"],
-        team=team,
-        supplier="S",
-        product="P",
-        substance="kratom",
-        form="leaf_powder",
-        labelled_amount_mg=None,
-        lot_number="L-1",
-    )
-    writer, buffer = PdfWriter(), io.BytesIO()
-    writer.add_blank_page(width=100, height=100)
-    writer.write(buffer)
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    coa = services.add_certificate(
-        user=users["clinician"],
-        lot=lot,
-        lab_name="Lab",
-        accreditation_id="",
-        coa_lot_number="L-1",
-        tested_on=response.started_at.date(),
-        results={},
-        upload=SimpleUploadedFile("c.pdf", buffer.getvalue()),
-        sha256="x",
+    lot, coa = make_lot_with_certificate(
+        team, users["clinician"], tested_on=response.started_at.date()
     )
     kwargs = {
         "case_id": case.pk,
@@ -204,7 +191,9 @@ def test_route_outcomes(world, name):
     got = {"GET": [], "POST": []}
     for persona in PERSONAS:
         for method in ("GET", "POST"):
-            client = Client() if persona == "anonymous" else login(Client(), users[persona])
+            client = (
+                HttpsClient() if persona == "anonymous" else login(HttpsClient(), users[persona])
+            )
             answer = client.get(url) if method == "GET" else client.post(url, {})
             got[method].append(outcome(answer))
     assert {m: tuple(v) for m, v in got.items()} == ROUTES[name], url
@@ -215,6 +204,6 @@ def test_admin_namespace(world, path):
     users, _ = world
     got = []
     for persona in PERSONAS:
-        client = Client() if persona == "anonymous" else login(Client(), users[persona])
+        client = HttpsClient() if persona == "anonymous" else login(HttpsClient(), users[persona])
         got.append(client.get(path).status_code)
     assert tuple(got) == ADMIN["GET"]

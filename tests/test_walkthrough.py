@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from checklists.models import Answer, AuditEvent, ChecklistResponse, PatientCase, Source
 
-from .conftest import login, sign_data
-from .factories import PASSWORD, fill, make_response
+from .conftest import HttpsClient, login, sign_data
+from .factories import PASSWORD, fill, make_response, recovery_code
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,12 @@ def test_signing_refused_while_required_items_missing(clinician_client, case, cl
         assert f"{reverse('section', args=[response.pk, section])}#item-{key}" in body
     forced = clinician_client.post(
         reverse("sign", args=[response.pk]),
-        {"password": PASSWORD, "attest": "on", "lock_version": response.lock_version + 1},
+        {
+            "password": PASSWORD,
+            "otp_token": recovery_code(clinician),
+            "attest": "on",
+            "lock_version": response.lock_version + 1,
+        },
     )
     assert forced.status_code == 400 and "required item" in forced.content.decode()
     response.refresh_from_db()
@@ -191,9 +196,7 @@ def test_draft_resumes_from_another_browser(client, clinician, colleague, case, 
     )
     post_section(first, response, "individual_variability", SECTION_POSTS["individual_variability"])
 
-    from django.test import Client
-
-    other = login(Client(), colleague)
+    other = login(HttpsClient(), colleague)
     page = other.get(reverse("section", args=[response.pk, "individual_variability"]))
     body = page.content.decode()
     assert 'value="no" class="form-check-input" id="id_pregnant_1" checked' in body or (

@@ -5,7 +5,6 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
 from django.utils import timezone
 
 from checklists import reviews, services
@@ -22,7 +21,7 @@ from checklists.models import (
 from checklists.publishing import content_problems, validate_version
 from checklists.roles import CONTENT_EDITOR, CONTENT_MODELS
 
-from .conftest import login
+from .conftest import HttpsClient, login
 from .factories import fill, make_case, make_response, make_user, make_version
 
 pytestmark = pytest.mark.django_db
@@ -349,7 +348,7 @@ class TestAdminWorkflow:
         assert TemplateVersion.objects.get(pk=draft.pk).status == "draft"
 
     def test_get_is_refused_and_csrf_is_checked(self, draft, editor):
-        strict = login(Client(enforce_csrf_checks=True), editor)
+        strict = login(HttpsClient(enforce_csrf_checks=True), editor)
         assert strict.get(self.url(draft, "submit")).status_code == 405
         assert strict.post(self.url(draft, "submit")).status_code == 403
         assert TemplateVersion.objects.get(pk=draft.pk).status == "draft"
@@ -362,7 +361,7 @@ class TestAdminWorkflow:
         page = client.post(self.url(draft, "approve"), follow=True)
         assert "cannot approve it" in page.content.decode()
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
-        other = login(Client(), make_user("reviewer", role=CONTENT_EDITOR, is_staff=True))
+        other = login(HttpsClient(), make_user("reviewer", role=CONTENT_EDITOR, is_staff=True))
         other.post(self.url(draft, "approve"))
         assert TemplateVersion.objects.get(pk=draft.pk).status == "published"
         assert TemplateVersion.objects.get(pk=published.pk).status == "retired"

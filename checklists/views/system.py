@@ -1,8 +1,11 @@
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from ..request_id import current_request_id
 
 
 @never_cache
@@ -21,3 +24,12 @@ def healthz(request):
 def csrf_failure(request, reason=""):
     """A form posted without a valid CSRF token: a plain explanation, status 403."""
     return render(request, "403_csrf.html", status=403)
+
+
+def server_error(request):
+    """The generic 500 page: no traceback, no settings, only the id the error was logged
+    under. Rendered without context processors or the base template, which may be what
+    failed."""
+    request_id = getattr(request, "request_id", None) or current_request_id()
+    html = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(html)
