@@ -1,12 +1,22 @@
 """Scale and concurrency: SQLite under several writers, and the bulk demo seed."""
 
+import io
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 
 from checklists import services
-from checklists.models import Answer, AuditEvent
+from checklists.models import (
+    Acknowledgement,
+    Answer,
+    AuditEvent,
+    ChecklistResponse,
+    MedicationEntry,
+    PatientCase,
+    Team,
+)
 
 from .factories import load_knowledge, make_case, make_response, make_team, make_user
 
@@ -51,3 +61,93 @@ def test_eight_concurrent_writers_never_see_database_is_locked(version):
     ages = Answer.objects.filter(item__key="age_years", response__in=responses)
     assert sorted(a.value for a in ages) == [29] * 8
     assert AuditEvent.objects.filter(action="section_saved").count() == 80
+
+
+def _seed(settings, monkeypatch, cases, seed=3):
+    from checklists import demo
+
+    settings.DEMO_MODE = True
+    monkeypatch.setenv("DEMO_PASSWORD", "demo password for tests")
+    # Few prototypes, so the bulk copies start early and the test stays quick.
+    monkeypatch.setattr(demo, "PROTOTYPES", 12)
+    monkeypatch.setattr(demo, "BATCH", 7)
+    call_command("load_default_content", stdout=io.StringIO())
+    call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
+
+
+def _dump():
+    """Everything but ids and timestamps, in a stable order."""
+    cases = PatientCase.objects.order_by("reference")
+    return [
+        (
+            c.team.name,
+            c.reference,
+            c.birth_year,
+            c.jurisdiction,
+            c.follow_up_due,
+            c.created_by.username,
+            [
+                (
+                    r.status,
+                    r.revision,
+                    r.amends.revision if r.amends else None,
+                    r.flags_snapshot,
+                    sorted((a.item.key, repr(a.value)) for a in r.answers.all()),
+                    sorted((a.flag_code, a.reason) for a in r.acknowledgements.all()),
+                    [(m.name_as_typed, m.matched_name) for m in r.medications.all()],
+                )
+                for r in c.responses.order_by("revision")
+            ],
+            sorted(AuditEvent.objects.filter(case_id=c.pk).values_list("action", "username")),
+        )
+        for c in cases
+    ]
+
+
+@pytest.mark.django_db
+def test_bulk_seed_is_the_same_for_the_same_seed(settings, monkeypatch):
+    _seed(settings, monkeypatch, 40)
+    assert PatientCase.objects.count() == 40
+    assert Team.objects.filter(name__startswith="Synthetic Clinic").exists()
+    first = _dump()
+    call_command("seed_demo", cases=40, seed=3, stdout=io.StringIO())  # adds nothing
+    assert PatientCase.objects.count() == 40
+    for model in (AuditEvent, Acknowledgement, MedicationEntry, Answer):
+        model.objects.all()._raw_delete(model.objects.db)
+    ChecklistResponse.objects.filter(amends__isnull=False).delete()
+    ChecklistResponse.objects.all().delete()
+    PatientCase.objects.all().delete()
+    call_command("seed_demo", cases=40, seed=3, stdout=io.StringIO())
+    assert _dump() == first
+
+
+@pytest.mark.django_db
+def test_bulk_seeded_checklists_are_valid(settings, monkeypatch):
+    _seed(settings, monkeypatch, 150, seed=5)
+    statuses = set(ChecklistResponse.objects.values_list("status", flat=True))
+    assert statuses == {"draft", "signed", "superseded"}
+    assert MedicationEntry.objects.exists()
+    for response in ChecklistResponse.objects.exclude(status="draft").prefetch_related(
+        "acknowledgements"
+    ):
+        assert response.signed_by_id and response.signed_at and response.flags_snapshot
+        serious = {
+            f["code"]
+            for f in response.flags_snapshot
+            if f["severity"] in ("contraindicated", "major")
+        }
+        assert serious <= {a.flag_code for a in response.acknowledgements.all()}
+        assert response.answers.exists()
+        # Each case's team member did the work.
+        assert response.case.team.members.filter(pk=response.signed_by_id).exists()
+    for superseded in ChecklistResponse.objects.filter(status="superseded"):
+        assert superseded.amended_by.status == "signed"
+        assert superseded.amended_by.revision == superseded.revision + 1
+    for draft in ChecklistResponse.objects.filter(status="draft"):
+        assert not draft.flags_snapshot and draft.signed_by_id is None
+    # Audit trail: one case_created per case, one checklist_started per response.
+    assert AuditEvent.objects.filter(action="case_created").count() == PatientCase.objects.count()
+    assert (
+        AuditEvent.objects.filter(action="checklist_started").count()
+        == ChecklistResponse.objects.filter(amends__isnull=True).count()
+    )
