@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import services
@@ -234,9 +234,9 @@ def _extra_teams(count: int) -> dict[str, list]:
 class Prototype:
     case: PatientCase
     responses: list  # ChecklistResponse, oldest revision first
-    answers: dict  # response id -> [Answer]
-    medications: dict  # response id -> [MedicationEntry]
-    acknowledgements: dict  # response id -> [Acknowledgement]
+    answers: dict  # response id -> [(item id, value)]
+    medications: dict  # response id -> [(position, name, dose, ...)]
+    acknowledgements: dict  # response id -> [(flag code, severity, reason, comment)]
     events: list  # AuditEvent
 
 
@@ -249,13 +249,24 @@ def _load_prototypes(case_ids: list[int]) -> list[Prototype]:
     for response in responses:
         by_case[response.case_id].responses.append(response)
         owner[response.pk] = by_case[response.case_id]
-    for model, attr in (
-        (Answer, "answers"),
-        (MedicationEntry, "medications"),
-        (Acknowledgement, "acknowledgements"),
-    ):
-        for row in model.objects.filter(response_id__in=owner).order_by("pk"):
-            getattr(owner[row.response_id], attr).setdefault(row.response_id, []).append(row)
+    for proto in by_case.values():
+        for r in proto.responses:
+            proto.answers[r.pk], proto.medications[r.pk], proto.acknowledgements[r.pk] = [], [], []
+    # Rows kept as tuples of values already adapted for the database (see _insert).
+    adapt = connection.ops.adapt_json_value
+    for a in Answer.objects.filter(response_id__in=owner).order_by("pk"):
+        owner[a.response_id].answers[a.response_id].append(
+            (a.item_id, None if a.value is None else adapt(a.value, None))
+        )
+    for m in MedicationEntry.objects.filter(response_id__in=owner).order_by("pk"):
+        owner[m.response_id].medications[m.response_id].append(
+            (m.position, m.name_as_typed, m.dose, m.frequency)
+            + (m.matched_substance_id, m.matched_name)
+        )
+    for k in Acknowledgement.objects.filter(response_id__in=owner).order_by("pk"):
+        owner[k.response_id].acknowledgements[k.response_id].append(
+            (k.flag_code, k.severity, k.reason, k.comment)
+        )
     for event in AuditEvent.objects.filter(case_id__in=case_ids).order_by("pk"):
         by_case[event.case_id].events.append(event)
     return [by_case[pk] for pk in case_ids]
@@ -303,63 +314,65 @@ def _copy_batch(plans: list[tuple], now) -> None:
                 batch.append(copy)
         ChecklistResponse.objects.bulk_create(batch)
     answers, medications, acknowledgements, events = [], [], [], []
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
     for n, (proto, _team, user, *_rest) in enumerate(plans):
         for r in proto.responses:
-            new = copies[(n, r.pk)]
+            new = copies[(n, r.pk)].pk
             answers += [
-                Answer(
-                    response=new, item_id=a.item_id, value=a.value, updated_at=now, updated_by=user
-                )
-                for a in proto.answers.get(r.pk, [])
+                (new, item_id, value, at, user.pk) for item_id, value in proto.answers[r.pk]
             ]
-            medications += [
-                MedicationEntry(
-                    response=new,
-                    position=m.position,
-                    name_as_typed=m.name_as_typed,
-                    dose=m.dose,
-                    frequency=m.frequency,
-                    matched_substance_id=m.matched_substance_id,
-                    matched_name=m.matched_name,
-                )
-                for m in proto.medications.get(r.pk, [])
-            ]
-            acknowledgements += [
-                Acknowledgement(
-                    response=new,
-                    flag_code=a.flag_code,
-                    severity=a.severity,
-                    reason=a.reason,
-                    comment=a.comment,
-                    acknowledged_by=user,
-                    acknowledged_at=now,
-                )
-                for a in proto.acknowledgements.get(r.pk, [])
-            ]
+            medications += [(new, *row) for row in proto.medications[r.pk]]
+            acknowledgements += [(new, *row, user.pk, at) for row in proto.acknowledgements[r.pk]]
         for e in proto.events:
             if e.object_type == "patientcase":
                 object_id = str(cases[n].pk)
             else:
                 object_id = str(copies[(n, int(e.object_id))].pk)
-            detail = dict(e.detail)
+            detail = e.detail
             if "amends" in detail:
-                detail["amends"] = copies[(n, detail["amends"])].pk
+                detail = {**detail, "amends": copies[(n, detail["amends"])].pk}
+            detail = ops.adapt_json_value(detail, None)
             events.append(
-                AuditEvent(
-                    at=now,
-                    user=user,
-                    username=user.get_username(),
-                    action=e.action,
-                    object_type=e.object_type,
-                    object_id=object_id,
-                    case_id=cases[n].pk,
-                    detail=detail,
-                )
+                (at, user.pk, user.get_username(), e.action, e.object_type, object_id)
+                + (cases[n].pk, detail)
             )
-    Answer.objects.bulk_create(answers, batch_size=5000)
-    MedicationEntry.objects.bulk_create(medications, batch_size=5000)
-    Acknowledgement.objects.bulk_create(acknowledgements, batch_size=5000)
-    AuditEvent.objects.bulk_create(events, batch_size=5000)
+    _insert(Answer, ["response_id", "item_id", "value", "updated_at", "updated_by_id"], answers)
+    _insert(
+        MedicationEntry,
+        ["response_id", "position", "name_as_typed", "dose", "frequency"]
+        + ["matched_substance_id", "matched_name"],
+        medications,
+    )
+    _insert(
+        Acknowledgement,
+        ["response_id", "flag_code", "severity", "reason", "comment"]
+        + ["acknowledged_by_id", "acknowledged_at"],
+        acknowledgements,
+    )
+    _insert(
+        AuditEvent,
+        ["at", "user_id", "username", "action", "object_type", "object_id", "case_id", "detail"],
+        events,
+    )
+
+
+def _insert(model, columns: list[str], rows: list[tuple]) -> None:
+    """One prepared INSERT run over many rows: the bulk write for the big child tables.
+
+    bulk_create builds a model instance and compiles every value for each row, which
+    made a million answers take minutes; the values here are already adapted.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from our models)
+        quote(model._meta.db_table),
+        ", ".join(quote(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def seed_cases(count: int, seed: int) -> int:
