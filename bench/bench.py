@@ -108,7 +108,9 @@ def measure(requests: int) -> dict:
             return
         counter[0] += 1
         draft.refresh_from_db(fields=["lock_version"])
-        data = {"age_years": str(20 + counter[0] % 60), "lock_version": draft.lock_version}
+        # One answer changes on every save (the section's other answers are cleared once).
+        pregnant = "yes" if counter[0] % 2 else "no"
+        data = {"pregnancy_status": pregnant, "lock_version": draft.lock_version}
         answer = client.post(section_url, data)
         assert answer.status_code == 302, (page, answer.status_code)
 
