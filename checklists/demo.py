@@ -438,4 +438,8 @@ def seed_cases(count: int, seed: int) -> int:
         with transaction.atomic():
             _copy_batch(plans, now)
         created += len(plans)
+    # After a bulk load, refresh the planner's statistics (SQLite has none until ANALYZE,
+    # and without them it sorts every visible case instead of walking case_list_order).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return created
