@@ -151,3 +151,24 @@ def test_bulk_seeded_checklists_are_valid(settings, monkeypatch):
         AuditEvent.objects.filter(action="checklist_started").count()
         == ChecklistResponse.objects.filter(amends__isnull=True).count()
     )
+
+
+@pytest.mark.django_db
+def test_the_benchmark_page_is_not_mounted_by_default(client):
+    assert client.get("/_bench/fortunes").status_code == 404
+
+
+def test_the_benchmark_page_is_refused_outside_loopback():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BENCH_ENDPOINTS": "1", "DJANGO_ALLOWED_HOSTS": "clinic.example.org"}
+    env["DJANGO_DEBUG"] = "0"
+    done = subprocess.run(  # noqa: S603 (our interpreter, fixed arguments)
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "loopback" in done.stderr
