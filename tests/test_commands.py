@@ -18,7 +18,7 @@ def snapshot():
         )
     )
     responses = list(
-        ChecklistResponse.objects.order_by("case__reference").values_list(
+        ChecklistResponse.objects.order_by("case__reference", "revision").values_list(
             "case__reference", "status"
         )
     )
