@@ -65,6 +65,12 @@ if DEBUG or DEMO_MODE:
 elif not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is not set (comma-separated host names).")
 
+# /_bench/fortunes, the benchmark's reference page (bench/bench.py). Loopback hosts only,
+# so it can never be switched on in a deployment by mistake.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS")
+if BENCH_ENDPOINTS and set(ALLOWED_HOSTS) - {"127.0.0.1", "localhost", "testserver"}:
+    raise ImproperlyConfigured("BENCH_ENDPOINTS=1 is for loopback benchmarks only.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
