@@ -7,4 +7,6 @@ class ChecklistsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the audit receivers)
+        from . import refdata, signals  # noqa: F401  (signals connects the audit receivers)
+
+        refdata.connect_signals()
