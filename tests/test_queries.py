@@ -38,8 +38,8 @@ EXPECTED_QUERIES = {
     "section": 6,
     "review": 6,
     "review_without_medications": 6,
-    # + the audit event, the revision chain, the returns, the revision's changes and the
-    # medication and acknowledgement rows shown on the page.
+    # the section page's 6 + the audit event, the revision chain, the return requests and
+    # the acknowledgements.
     "response_detail": 10,
     # a signed response shows its frozen flags: no knowledge-base token to check.
     "signed_response_detail": 9,
