@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED_CASES ?= 60
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint scan clean
+.PHONY: install run serve bench test lint scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,19 @@ run: install
 	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
 	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## serve: production-like: migrate, collectstatic, gunicorn (gthread) + whitenoise on $(PORT).
+## Needs the production settings in the environment (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
+## DATABASE_URL ...); see README "Serving in production".
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_default_content
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	PORT=$(PORT) $(BIN)/gunicorn -c clinic/gunicorn.conf.py clinic.wsgi
+
+## bench: queries, CPU and the paired-latency ratio per page at 1,000 and 50,000 cases.
+bench: install
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 ## test: install what the tests need, then run the whole suite.
 test: install

@@ -9,8 +9,9 @@ class ChecklistsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import sessions, signals  # noqa: F401  (signals connects the audit receivers)
+        from . import refdata, sessions, signals  # noqa: F401  (signals: the audit receivers)
 
+        refdata.connect_signals()
         # Every way in (login page, admin, test client) starts the session clocks; the
         # signal is the one place all of them pass through.
         user_logged_in.connect(sessions.stamp_login, dispatch_uid="checklists.stamp_login")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
 
+from . import refdata
 from .conditions import effective_answers
-from .models.content import Severity
+from .models.content import Severity, Source
 from .models.knowledge import (
     Agent,
     InteractionRule,
@@ -368,62 +370,111 @@ def candidate_names(text: str) -> list[str]:
     return runs
 
 
-def _rules(queryset, category: str) -> list[Rule]:
-    rules = []
-    for row in queryset.prefetch_related("sources"):
-        rules.append(
-            Rule(
-                code=row.code,
-                agent=row.agent,
-                target=getattr(row, "target_key", None) or getattr(row, "factor", ""),
-                category=category,
-                severity=row.severity,
-                title=row.title,
-                advice=row.advice,
-                sources=tuple(str(s) for s in sorted(row.sources.all(), key=lambda s: s.key)),
-            )
-        )
-    return rules
-
-
 def _source_titles(row) -> tuple[str, ...]:
     return tuple(str(s) for s in sorted(row.sources.all(), key=lambda s: s.key))
 
 
-def load_legal(code: str | None, on: datetime.date) -> tuple[bool, list[LegalRow]]:
-    """The legal rows in effect on `on` for a place and the places above it (3 queries)."""
-    if not code:
-        return False, []
-    place = Jurisdiction.objects.select_related("parent__parent").filter(code=code).first()
-    if place is None:
-        return False, []
-    chain = [place, place.parent, place.parent.parent if place.parent else None]
-    depth = {p.pk: n for n, p in enumerate(chain) if p is not None}
-    rows = (
-        LegalStatus.objects.filter(jurisdiction_id__in=depth)
-        .in_effect_on(on)
-        .select_related("jurisdiction")
-        .prefetch_related("sources")
-    )
-    return True, [
-        LegalRow(
-            jurisdiction=r.jurisdiction.code,
-            place=r.jurisdiction.name,
-            depth=depth[r.jurisdiction_id],
-            substance=r.substance,
-            status=r.status,
-            status_label=r.get_status_display(),
-            minimum_age=r.minimum_age,
-            summary=r.summary,
-            verified_on=r.verified_on,
-            sources=_source_titles(r),
+def _rules(queryset, category: str) -> list[Rule]:
+    return [
+        Rule(
+            code=row.code,
+            agent=row.agent,
+            target=getattr(row, "target_key", None) or getattr(row, "factor", ""),
+            category=category,
+            severity=row.severity,
+            title=row.title,
+            advice=row.advice,
+            sources=_source_titles(row),
         )
-        for r in rows
+        for row in queryset.prefetch_related("sources")
     ]
 
 
-def load_limits() -> list[Limit]:
-    return [
+@dataclass(frozen=True)
+class DatedLegalRow:
+    """A legal-table row as read, before it is placed relative to the patient's place."""
+
+    jurisdiction_id: int
+    effective_from: datetime.date | None
+    effective_to: datetime.date | None
+    row: LegalRow  # depth 0 until placed
+
+    def in_effect_on(self, day: datetime.date) -> bool:
+        """The same test as `LegalStatus.objects.in_effect_on(day)`."""
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or self.effective_to >= day
+        )
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Every knowledge row screening reads, as plain values, whatever the intake.
+
+    Built by `load_knowledge_base` (12 queries) and held per process by `knowledge_base()`.
+    Shared between requests and threads: never mutated after it is built.
+    """
+
+    names: dict[str, SubstanceInfo]
+    interactions: list[Rule]
+    variability: list[Rule]
+    # The legal table's places: code -> pk, pk -> parent pk, and (code, label) choices.
+    places: dict[str, int]
+    parents: dict[int, int | None]
+    place_choices: list[tuple[str, str]]
+    legal: list[DatedLegalRow]
+    limits: list[Limit]
+    # Every source by id, for the citations pages show next to each item.
+    sources: dict[int, Any]
+
+    def legal_for(self, code: str | None, on: datetime.date) -> tuple[bool, list[LegalRow]]:
+        """The legal rows in effect on `on` for a place and the places above it."""
+        if not code or code not in self.places:
+            return False, []
+        chain = [self.places[code]]
+        while len(chain) < 3 and self.parents.get(chain[-1]) is not None:
+            chain.append(self.parents[chain[-1]])
+        depth = {pk: n for n, pk in enumerate(chain)}
+        return True, [
+            replace(r.row, depth=depth[r.jurisdiction_id])
+            for r in self.legal
+            if r.jurisdiction_id in depth and r.in_effect_on(on)
+        ]
+
+
+def load_knowledge_base() -> KnowledgeBase:
+    """Read the whole knowledge base, legal table, lab limits and sources (12 queries)."""
+    classes: dict[int, set[str]] = defaultdict(set)
+    links = Substance.classes.through.objects.values_list("from_substance_id", "to_substance__key")
+    for from_id, class_key in links:
+        classes[from_id].add(class_key)
+    names = {
+        a.normalised: SubstanceInfo(
+            a.substance_id, a.substance.key, a.substance.name, frozenset(classes[a.substance_id])
+        )
+        for a in SubstanceAlias.objects.select_related("substance")
+    }
+    places = list(Jurisdiction.objects.select_related("parent").order_by("code"))
+    legal = [
+        DatedLegalRow(
+            jurisdiction_id=r.jurisdiction_id,
+            effective_from=r.effective_from,
+            effective_to=r.effective_to,
+            row=LegalRow(
+                jurisdiction=r.jurisdiction.code,
+                place=r.jurisdiction.name,
+                depth=0,
+                substance=r.substance,
+                status=r.status,
+                status_label=r.get_status_display(),
+                minimum_age=r.minimum_age,
+                summary=r.summary,
+                verified_on=r.verified_on,
+                sources=_source_titles(r),
+            ),
+        )
+        for r in LegalStatus.objects.select_related("jurisdiction").prefetch_related("sources")
+    ]
+    limits = [
         Limit(
             substance=r.substance,
             analyte=r.analyte,
@@ -437,6 +488,23 @@ def load_limits() -> list[Limit]:
         )
         for r in LabLimit.objects.prefetch_related("sources")
     ]
+    return KnowledgeBase(
+        names=names,
+        interactions=_rules(InteractionRule.objects.annotate_target_key(), "interaction"),
+        variability=_rules(VariabilityRule.objects.all(), "variability"),
+        places={p.code: p.pk for p in places},
+        parents={p.pk: p.parent_id for p in places},
+        place_choices=[(p.code, p.label()) for p in places],
+        legal=legal,
+        limits=limits,
+        sources={s.pk: s for s in Source.objects.all()},
+    )
+
+
+def knowledge_base(*, token: str | None = None) -> KnowledgeBase:
+    """The knowledge base, from this process's memory while the database's reference-data
+    token is unchanged (one query), otherwise read again (see `checklists/refdata.py`)."""
+    return refdata.cached("knowledge_base", load_knowledge_base, token=token)
 
 
 def load_knowledge(
@@ -445,35 +513,21 @@ def load_knowledge(
     jurisdiction: str | None = None,
     on: datetime.date | None = None,
     with_limits: bool = False,
+    base: KnowledgeBase | None = None,
 ) -> Knowledge:
-    """Read what screening needs: six queries whatever the number of medications, three
-    more for a jurisdiction and two for lab limits."""
-    candidates = {run for text in medications for run in candidate_names(text)}
-    aliases = list(
-        SubstanceAlias.objects.filter(normalised__in=candidates).select_related("substance")
-    )
-    matched_ids = {a.substance_id for a in aliases}
-    classes: dict[int, set[str]] = {i: set() for i in matched_ids}
-    links = Substance.classes.through.objects.filter(from_substance_id__in=matched_ids)
-    for from_id, class_key in links.values_list("from_substance_id", "to_substance__key"):
-        classes[from_id].add(class_key)
-    names = {
-        a.normalised: SubstanceInfo(
-            a.substance_id, a.substance.key, a.substance.name, frozenset(classes[a.substance_id])
-        )
-        for a in aliases
-    }
-    interactions = _rules(InteractionRule.objects.annotate_target_key(), "interaction")
-    variability = _rules(VariabilityRule.objects.all(), "variability")
-    known, legal = load_legal(jurisdiction, on or datetime.date.today())
+    """What screening needs for one intake, picked in memory from the knowledge base: one
+    query (the reference-data token) whatever the number of medications, when `base` is
+    not given."""
+    base = base or knowledge_base()
+    known, legal = base.legal_for(jurisdiction, on or datetime.date.today())
     return Knowledge(
-        names=names,
-        interactions=interactions,
-        variability=variability,
+        names=base.names,
+        interactions=base.interactions,
+        variability=base.variability,
         jurisdiction=jurisdiction,
         jurisdiction_known=known,
         legal=legal,
-        limits=load_limits() if with_limits else [],
+        limits=base.limits if with_limits else [],
         legal_stale_days=settings.LEGAL_STALE_DAYS,
     )
 
@@ -845,13 +899,16 @@ def _unmatched_flag(typed: str) -> Flag:
     )
 
 
-def screen(intake: Intake, knowledge: Knowledge | None = None) -> ScreeningResult:
+def screen(
+    intake: Intake, knowledge: Knowledge | None = None, *, base: KnowledgeBase | None = None
+) -> ScreeningResult:
     """All flags an intake raises, most serious first, and what each medication matched."""
     knowledge = knowledge or load_knowledge(
         intake.medications,
         jurisdiction=intake.jurisdiction,
         on=intake.on,
         with_limits=bool(intake.products),
+        base=base,
     )
     matches = [match_medication(text, knowledge) for text in intake.medications]
     flags = (

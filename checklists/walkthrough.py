@@ -1,13 +1,16 @@
 """Read-side assembly of one response: sections, items, answers, visibility and flags.
 
 Everything a section, review or response page shows, built in a fixed number of queries
-whatever the number of items or answers.
+whatever the number of items or answers. A published (or retired) version's sections,
+items and citations never change again, so each process reads them once per version and
+shares them between requests: treat them as read-only.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -23,9 +26,9 @@ from .models import (
     ChecklistResponse,
     Citation,
     Item,
-    Jurisdiction,
     Lot,
     Section,
+    TemplateVersion,
 )
 
 
@@ -57,6 +60,12 @@ class ResponseState:
     flags: list[screening.Flag] | None  # None: not computed (see load_state)
     # Answer rows by item id, for writers that update them in place.
     rows_by_item: dict[int, Answer]
+    content: VersionContent
+
+    @cached_property
+    def knowledge(self) -> screening.KnowledgeBase:
+        """The knowledge base, sources and legal places (one query while unchanged)."""
+        return screening.knowledge_base()
 
     def team_lots(self) -> list[tuple[int, str]]:
         """The case's team's recorded lots as (id, label) choices (one query)."""
@@ -90,7 +99,7 @@ class ResponseState:
             intake = replace(
                 intake, products=resolve_products(intake.products, response.case.team_id)
             )
-        return screening.screen(intake)
+        return screening.screen(intake, base=self.knowledge)
 
     @cached_property
     def medication_matches(self) -> list[screening.MedicationMatch]:
@@ -114,11 +123,20 @@ class ResponseState:
 
     @cached_property
     def citations(self) -> dict[int, list[Citation]]:
-        """Citations by item id, loaded on first use (one query)."""
+        """Citations by item id, with their sources from the knowledge base."""
+        content = self.content
+        knowledge = self.knowledge
+        if content.citations is not None and content.citations[0] is knowledge:
+            return content.citations[1]
         found: dict[int, list[Citation]] = defaultdict(list)
-        rows = Citation.objects.filter(item__version_id=self.response.version_id)
-        for citation in rows.select_related("source").order_by("id"):
-            found[citation.item_id].append(citation)
+        for pk, item_id, source_id, locator in content.citation_rows():
+            citation = Citation(pk=pk, item_id=item_id, source_id=source_id, locator=locator)
+            citation.source = knowledge.sources[source_id]
+            found[item_id].append(citation)
+        if content.frozen:
+            # Kept with the knowledge base they were built from: an edited source title
+            # (a new knowledge base) builds them again.
+            content.citations = (knowledge, found)
         return found
 
     def ensure_flags(self) -> list[screening.Flag]:
@@ -131,10 +149,71 @@ class ResponseState:
         return self.response.is_draft and not self.missing
 
 
-def jurisdiction_choices() -> list[tuple[str, str]]:
-    """(code, "Name, parent") for every place in the legal table (one query)."""
-    places = Jurisdiction.objects.select_related("parent").order_by("code")
-    return [(p.code, p.label()) for p in places]
+def jurisdiction_choices(knowledge: screening.KnowledgeBase | None = None) -> list[tuple[str, str]]:
+    """(code, "Name, parent") for every place in the legal table."""
+    return (knowledge or screening.knowledge_base()).place_choices
+
+
+@dataclass
+class VersionContent:
+    """A version's sections and items in order, and its citations once built."""
+
+    version_id: int
+    frozen: bool
+    sections: list[Section]
+    items: list[Item]
+    # (the knowledge base they were built with, citations by item id); frozen versions only
+    citations: tuple[screening.KnowledgeBase, dict[int, list[Citation]]] | None = None
+    _citation_rows: list[tuple[int, int, int, str]] | None = None
+
+    def citation_rows(self) -> list[tuple[int, int, int, str]]:
+        """(id, item id, source id, locator) in id order: one query, once per version."""
+        if self._citation_rows is None:
+            rows = Citation.objects.filter(item__version_id=self.version_id).order_by("id")
+            self._citation_rows = list(rows.values_list("pk", "item_id", "source_id", "locator"))
+        return self._citation_rows
+
+
+# (version id, published at) -> VersionContent, for frozen versions; the most recent 32.
+# Published-at is part of the key so that an id reused after a rollback (tests) can never
+# bring back another version's content.
+_frozen_content: OrderedDict[tuple[int, Any], VersionContent] = OrderedDict()
+_frozen_lock = threading.Lock()
+FROZEN_CONTENT_KEPT = 32
+
+
+def _read_content(version_id: int, frozen: bool) -> VersionContent:
+    sections = list(Section.objects.filter(version_id=version_id).order_by("position"))
+    items = list(Item.objects.filter(version_id=version_id).order_by("position"))
+    by_section = {s.id: s for s in sections}
+    for item in items:
+        item.section = by_section[item.section_id]  # no query per item.section later
+    items.sort(key=lambda i: (i.section.position, i.position))
+    return VersionContent(version_id, frozen, sections, items)
+
+
+def version_content(response: ChecklistResponse) -> VersionContent:
+    """The sections and items of the response's version: two queries, or none when this
+    process has already read that version and it is published or retired (its content
+    can no longer change)."""
+    field = ChecklistResponse._meta.get_field("version")
+    if not field.is_cached(response) or response.version.status not in TemplateVersion.FROZEN:
+        return _read_content(response.version_id, frozen=False)
+    key = (response.version_id, response.version.published_at)
+    content = _frozen_content.get(key)
+    if content is None:
+        content = _read_content(response.version_id, frozen=True)
+        with _frozen_lock:
+            _frozen_content[key] = content
+            while len(_frozen_content) > FROZEN_CONTENT_KEPT:
+                _frozen_content.popitem(last=False)
+    return content
+
+
+def forget_frozen_content() -> None:
+    """Drop every version read so far (tests that count a cold request)."""
+    with _frozen_lock:
+        _frozen_content.clear()
 
 
 def lot_label(lot: Lot) -> str:
@@ -200,12 +279,8 @@ def resolve_products(rows, team_id: int) -> tuple[dict, ...]:
 def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> ResponseState:
     """Everything about one response that pages show; `with_flags=False` skips the
     screening (and its citation query) for write paths that do not render."""
-    sections = list(Section.objects.filter(version_id=response.version_id).order_by("position"))
-    items = list(Item.objects.filter(version_id=response.version_id).order_by("position"))
-    by_section = {s.id: s for s in sections}
-    for item in items:
-        item.section = by_section[item.section_id]  # no query per item.section later
-    items.sort(key=lambda i: (i.section.position, i.position))
+    content = version_content(response)
+    sections, items = content.sections, content.items
     rows = {a.item_id: a for a in Answer.objects.filter(response=response)}
     by_id = {i.id: i for i in items}
     raw = {by_id[item_id].key: row.value for item_id, row in rows.items() if item_id in by_id}
@@ -242,6 +317,7 @@ def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> Respo
         )
     state = ResponseState(
         response=response,
+        content=content,
         sections=states,
         items=items,
         answers=answers,

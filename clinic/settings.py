@@ -70,6 +70,12 @@ elif any(host == "*" for host in ALLOWED_HOSTS):
     # A wildcard lets any Host header through: poisoned password-reset and absolute links.
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the real hosts, not '*'.")
 
+# /_bench/fortunes, the benchmark's reference page (bench/bench.py). Loopback hosts only,
+# so it can never be switched on in a deployment by mistake.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS")
+if BENCH_ENDPOINTS and set(ALLOWED_HOSTS) - {"127.0.0.1", "localhost", "testserver"}:
+    raise ImproperlyConfigured("BENCH_ENDPOINTS=1 is for loopback benchmarks only.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -135,8 +141,9 @@ TEMPLATES = [
     },
 ]
 
-# Widget templates (templates/checklists/widgets/) are looked up like any other template.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widget templates (templates/checklists/widgets/) are looked up like any other template;
+# Django's plain input widgets are drawn in Python, with identical output, for speed.
+FORM_RENDERER = "checklists.forms_renderer.FastWidgetRenderer"
 
 # SQLite is the embedded default. WAL lets readers run beside one writer; IMMEDIATE
 # transactions make writers queue (up to `timeout`) instead of failing with

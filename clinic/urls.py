@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -32,3 +33,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("checklists.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:  # benchmarks only, refused outside loopback (settings.py)
+    from . import bench_views
+
+    urlpatterns[:0] = [
+        path("_bench/fortunes", bench_views.fortunes, name="bench_fortunes"),
+        path("_bench/empty", bench_views.empty_page, name="bench_empty"),
+    ]

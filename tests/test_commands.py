@@ -18,7 +18,7 @@ def snapshot():
         )
     )
     responses = list(
-        ChecklistResponse.objects.order_by("case__reference").values_list(
+        ChecklistResponse.objects.order_by("case__reference", "revision").values_list(
             "case__reference", "status"
         )
     )
@@ -48,13 +48,14 @@ def test_creates_accounts_and_deterministic_cases(settings, monkeypatch):
     assert "Password: demo password for tests" in printed
     assert PatientCase.objects.count() == 12
     statuses = set(ChecklistResponse.objects.values_list("status", flat=True))
-    assert statuses == {"draft", "signed"}
+    assert statuses == {"draft", "signed", "superseded"}  # superseded: amended since
     first = snapshot()
 
     # Running again adds nothing; a fresh database with the same seed gets the same data.
     call_command("seed_demo", cases=12, seed=7, stdout=io.StringIO())
     assert PatientCase.objects.count() == 12
     Answer.objects.all().delete()
+    ChecklistResponse.objects.filter(amends__isnull=False).delete()
     ChecklistResponse.objects.all().delete()
     PatientCase.objects.all().delete()
     call_command("seed_demo", cases=12, seed=7, stdout=io.StringIO())

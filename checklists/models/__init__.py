@@ -28,10 +28,12 @@ from .knowledge import (
     normalise_name,
 )
 from .legal import Jurisdiction, LegalStatus
+from .stamp import ReferenceDataStamp
 from .suppliers import CertificateOfAnalysis, LabLimit, Lot, Product, Supplier
 
 __all__ = [
     "AmendmentRequest",
+    "ReferenceDataStamp",
     "CertificateOfAnalysis",
     "Jurisdiction",
     "LabLimit",

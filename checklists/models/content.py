@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from .stamp import ReferenceDataQuerySet
+
 
 class ImmutableContentError(Exception):
     """Raised on any attempt to change content that belongs to a published version."""
@@ -76,6 +78,7 @@ class Source(models.Model):
     url = models.URLField(max_length=500, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
 
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -11,6 +11,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from .content import Severity, Source
+from .stamp import ReferenceDataQuerySet
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -56,6 +57,7 @@ class Substance(models.Model):
         limit_choices_to={"kind": "drug_class"},
     )
 
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -72,6 +74,7 @@ class SubstanceAlias(models.Model):
     name = models.CharField(max_length=120)
     normalised = models.CharField(max_length=120, unique=True, editable=False)
 
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -86,7 +89,7 @@ class SubstanceAlias(models.Model):
         super().save(*args, **kwargs)
 
 
-class InteractionRuleQuerySet(models.QuerySet):
+class InteractionRuleQuerySet(ReferenceDataQuerySet):
     def annotate_target_key(self) -> InteractionRuleQuerySet:
         return self.annotate(target_key=models.F("target__key"))
 
@@ -144,6 +147,7 @@ class VariabilityRule(ReviewedRow):
     factor = models.CharField(max_length=40, choices=Factor.choices)
     agent = models.CharField(max_length=12, choices=[*Agent.choices, (ANY, "Any")])
 
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:

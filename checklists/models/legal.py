@@ -14,6 +14,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .content import Source
+from .stamp import ReferenceDataQuerySet
 
 
 class Jurisdiction(models.Model):
@@ -28,6 +29,7 @@ class Jurisdiction(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -42,7 +44,7 @@ class Jurisdiction(models.Model):
         return self.name
 
 
-class LegalStatusQuerySet(models.QuerySet):
+class LegalStatusQuerySet(ReferenceDataQuerySet):
     def in_effect_on(self, day: datetime.date) -> LegalStatusQuerySet:
         return self.filter(
             Q(effective_from__isnull=True) | Q(effective_from__lte=day),

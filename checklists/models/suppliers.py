@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from .cases import Team
 from .content import Severity, Source
+from .stamp import ReferenceDataQuerySet
 
 
 class LabLimit(models.Model):
@@ -39,6 +40,7 @@ class LabLimit(models.Model):
     reviewed_on = models.DateField(null=True, blank=True)
     review_by = models.DateField(null=True, blank=True)
 
+    objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:

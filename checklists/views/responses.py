@@ -70,7 +70,7 @@ def section(request, response_id: int, section_key: str):
         items=current.form_items,
         answers=state.answers,
         lots=state.team_lots() if current.has_kind("product_lot") else (),
-        places=jurisdiction_choices() if current.has_kind("jurisdiction") else (),
+        places=jurisdiction_choices(state.knowledge) if current.has_kind("jurisdiction") else (),
         initial={"lock_version": response.lock_version},
     )
     if request.method == "POST" and form.is_valid():

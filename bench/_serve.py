@@ -1,0 +1,189 @@
+"""Helpers shared by the serving scripts (pg_restart.py, two_instances.py).
+
+Loopback only: every server binds 127.0.0.1 and every request goes there. A tiny HTTP
+client keeps cookies by hand, because the app's cookies are Secure (urllib's cookie jar
+would not send them over plain http on loopback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+USERNAME = "bench-clinician"
+PASSWORD = "bench-only-password-" + "x" * 12  # noqa: S105 (scratch database only)
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/checklists_serve_bench"
+
+
+def server_env(database_url: str, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_DEBUG="0",
+        DJANGO_DEMO="0",
+        DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_LOG_LEVEL="WARNING",
+        GUNICORN_ACCESS_LOG="",
+        **extra,
+    )
+    return env
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the scratch PostgreSQL database when missing."""
+    import psycopg
+
+    parts = urllib.parse.urlparse(database_url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_phase(script: str, phase: str, env: dict, *args: str) -> dict:
+    """Run `script --phase PHASE` (Django set up inside) and return its JSON output."""
+    out = subprocess.run(  # noqa: S603 (our interpreter and script, our arguments)
+        [sys.executable, script, "--phase", phase, *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    import django
+
+    django.setup()
+
+
+def prepare(drafts: int) -> dict:
+    """Migrate, load content, and make a clinician with `drafts` draft checklists."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from checklists import services
+    from checklists.models import Team
+    from checklists.roles import CLINICIAN, ensure_roles
+
+    call_command("migrate", verbosity=0)
+    call_command("load_default_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    team, _ = Team.objects.get_or_create(name="Serve Bench Clinic")
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.set([ensure_roles()[CLINICIAN]])
+    team.members.add(user)
+    ids = []
+    for _ in range(drafts):
+        case = services.create_case(
+            user=user, team=team, reference=f"SB-{secrets.token_hex(4)}", jurisdiction="US-TX"
+        )
+        ids.append(services.start_response(case=case, user=user).pk)
+    return {"responses": ids}
+
+
+def start_gunicorn(port: int, env: dict, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+    env["GUNICORN_THREADS"] = str(threads)
+    server = subprocess.Popen(  # noqa: S603
+        [str(VENV_BIN / "gunicorn"), "-c", "clinic/gunicorn.conf.py", "clinic.wsgi"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if Client(port).get("/healthz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {server.stderr.read()[-2000:]}")
+        time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Client:
+    """Loopback HTTP client with hand-kept cookies and no redirect following."""
+
+    def __init__(self, port: int, cookies: dict | None = None):
+        self.base = f"http://127.0.0.1:{port}"
+        self.cookies = dict(cookies or {})
+        self.opener = urllib.request.build_opener(_NoRedirect)
+
+    def request(self, path: str, data: dict | None = None, timeout: float = 10) -> tuple:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (loopback)
+        if self.cookies:
+            request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if "csrftoken" in self.cookies:
+            request.add_header("Referer", self.base + path)
+        try:
+            with self.opener.open(request, timeout=timeout) as answer:
+                status, headers, text = answer.status, answer.headers, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            status, headers, text = error.code, error.headers, error.read().decode()
+        for header in headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return status, text
+
+    def get(self, path: str, **kwargs) -> tuple:
+        return self.request(path, **kwargs)
+
+    def post(self, path: str, data: dict, **kwargs) -> tuple:
+        return self.request(path, data=data, **kwargs)
+
+    def login(self) -> None:
+        status, page = self.get("/accounts/login/")
+        token = form_value(page, "csrfmiddlewaretoken")
+        status, _ = self.post(
+            "/accounts/login/",
+            {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        if status != 302:
+            raise RuntimeError(f"login failed with status {status}")
+
+
+def form_value(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page) or re.search(
+        rf'value="([^"]*)" name="{name}"', page
+    )
+    if match is None:
+        raise RuntimeError(f"no {name} in the page")
+    return match.group(1)
