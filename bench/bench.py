@@ -1,6 +1,6 @@
 """Per-page cost at two database sizes: queries, CPU and speed against a minimal page.
 
-    python bench/bench.py [--sizes 1000 50000] [--requests 40] [--db-dir DIR]
+    python bench/bench.py [--sizes 1000 50000] [--requests 40] [--repeat 1] [--db-dir DIR]
 
 For each size, a scratch SQLite database (reused from --db-dir when already seeded) gets
 the default content and `seed_demo`'s cases (seed 1). Then, in a fresh process with
@@ -14,7 +14,10 @@ response page, and a section save (POST, one answer changed each time). Per page
 - queries for one request in a warm process (CaptureQueriesContext; transaction control
   such as SQLite's BEGIN IMMEDIATE/COMMIT not counted), the same figures that
   tests/test_queries.py pins;
-- CPU ms per request: time.process_time() over N requests / N;
+- CPU ms per request: time.process_time() over N requests / N; its growth from the
+  smallest to the largest size is shown raw and divided by fortunes' own growth (which
+  does the same work at both sizes, so its growth is the machine's: other processes,
+  caches); the goal is held to the second;
 - the paired-latency ratio: each page request is paired with a request for
   /_bench/fortunes (TechEmpower's fortunes: 12 rows from one query, rendered), and the
   median of t(fortunes) / t(page) is reported: 1.0 means as fast as the minimal page.
@@ -22,8 +25,11 @@ response page, and a section save (POST, one answer changed each time). Per page
 The "empty app page" row (/_bench/empty: session, user, permissions and base.html, no
 content) is not a goal: it is the ceiling any of our pages can reach in this ratio.
 
+With --repeat N the sizes take turns N times and every figure is the median.
+
 Goals (issue 9): same queries at both sizes; CPU at the largest size at most 1.25x the
-smallest; section page ratio >= 0.25, case list >= 0.4; a save at most 12 queries.
+smallest (over fortunes'); section page ratio >= 0.25, case list >= 0.4; a save at most
+12 queries.
 Not a test: figures depend on the machine and its load. The exit status is 1 when a
 goal is missed.
 """
@@ -217,42 +223,64 @@ def measure(requests: int) -> dict:
 def run(args) -> None:
     db_dir = Path(args.db_dir or tempfile.mkdtemp(prefix="bench-"))
     db_dir.mkdir(parents=True, exist_ok=True)
-    all_results = {}
-    for size in args.sizes:
-        path = db_dir / f"cases-{size}.sqlite3"
-        url = f"sqlite:///{path}"
-        common = [sys.executable, __file__, "--database-url", url]
-        if not path.exists():
-            # Our own interpreter and script, with arguments we built: nothing untrusted.
-            subprocess.run([*common, "--phase", "seed", "--cases", str(size)], check=True)  # noqa: S603
-        out = subprocess.run(  # noqa: S603
-            [*common, "--phase", "measure", "--requests", str(args.requests)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        all_results[size] = json.loads(out.stdout)
+    runs = {size: [] for size in args.sizes}
+    # Sizes take turns (1k, 50k, 1k, 50k ...), so a busy spell on the machine falls on
+    # both; each figure is the median over the repeats.
+    for _ in range(args.repeat):
+        for size in args.sizes:
+            path = db_dir / f"cases-{size}.sqlite3"
+            url = f"sqlite:///{path}"
+            common = [sys.executable, __file__, "--database-url", url]
+            if not path.exists():
+                # Our own interpreter and script, with arguments we built: nothing untrusted.
+                subprocess.run([*common, "--phase", "seed", "--cases", str(size)], check=True)  # noqa: S603
+            out = subprocess.run(  # noqa: S603
+                [*common, "--phase", "measure", "--requests", str(args.requests)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            runs[size].append(json.loads(out.stdout))
+    all_results = {
+        size: {
+            page: {
+                key: statistics.median(run[page][key] for run in results)
+                for key in ("queries", "cpu_ms", "ratio")
+            }
+            for page in results[0]
+        }
+        for size, results in runs.items()
+    }
     small, large = min(args.sizes), max(args.sizes)
-    print(f"{args.requests} requests per figure, SQLite, in-process test client")
+    print(
+        f"{args.requests} requests per figure, median of {args.repeat} run(s) per size, "
+        "SQLite, in-process test client"
+    )
     head = "| page | " + " | ".join(
         f"queries {s:,} | CPU ms {s:,} | ratio {s:,}" for s in args.sizes
     )
-    print(head + " | CPU large/small |")
-    print("|---" * (2 + 3 * len(args.sizes)) + "|")
+    print(head + " | CPU large/small | same, over fortunes' |")
+    print("|---" * (3 + 3 * len(args.sizes)) + "|")
+    # Fortunes does the same work at both sizes, so its own CPU growth is the machine's
+    # (other processes, caches), not ours; a page's growth over fortunes' is what the
+    # page's code adds as the data grows, and that is the figure the goal is held to.
+    cpu = {size: all_results[size] for size in args.sizes}
+    machine = cpu[large]["fortunes"]["cpu_ms"] / cpu[small]["fortunes"]["cpu_ms"]
     missed = []
     for page in [*PAGES, REFERENCE, "fortunes"]:
         cells = []
         for size in args.sizes:
             r = all_results[size][page]
-            cells.append(f"{r['queries']} | {r['cpu_ms']:.1f} | {r['ratio']:.2f}")
-        growth = all_results[large][page]["cpu_ms"] / all_results[small][page]["cpu_ms"]
-        print(f"| {page} | " + " | ".join(cells) + f" | {growth:.2f} |")
+            cells.append(f"{r['queries']:g} | {r['cpu_ms']:.1f} | {r['ratio']:.2f}")
+        raw = all_results[large][page]["cpu_ms"] / all_results[small][page]["cpu_ms"]
+        growth = raw / machine
+        print(f"| {page} | " + " | ".join(cells) + f" | {raw:.2f} | {growth:.2f} |")
         if page not in PAGES:  # references, not goals
             continue
         if all_results[large][page]["queries"] != all_results[small][page]["queries"]:
             missed.append(f"{page}: queries differ between sizes")
         if growth > 1.25:
-            missed.append(f"{page}: CPU grows {growth:.2f}x (> 1.25)")
+            missed.append(f"{page}: CPU grows {growth:.2f}x over fortunes' (> 1.25)")
     for page, floor in (("section page", 0.25), ("case list", 0.4)):
         for size in args.sizes:
             if all_results[size][page]["ratio"] < floor:
@@ -268,6 +296,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50_000])
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size, sizes alternating")
     parser.add_argument("--db-dir", help="keep (and reuse) the seeded databases here")
     parser.add_argument("--phase", choices=["all", "seed", "measure"], default="all")
     parser.add_argument("--database-url")
