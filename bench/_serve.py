@@ -1,8 +1,19 @@
 """Helpers shared by the serving scripts (pg_restart.py, two_instances.py).
 
-Loopback only: every server binds 127.0.0.1 and every request goes there. A tiny HTTP
-client keeps cookies by hand, because the app's cookies are Secure (urllib's cookie jar
-would not send them over plain http on loopback).
+Loopback only: every server binds 127.0.0.1 and every request goes there.
+
+The servers run the production settings as deployed behind a TLS-terminating proxy
+(README, "Serving in production"): DJANGO_HTTPS on (HSTS, redirect of plain HTTP,
+__Host- Secure cookies), DJANGO_BEHIND_TLS_PROXY=1, and the second factor required. The
+client plays the proxy's part and sends `X-Forwarded-Proto: https` on every request
+(gunicorn trusts it from 127.0.0.1 only, FORWARDED_ALLOW_IPS). That keeps every
+security control in the path, where DJANGO_HTTPS=0 would have switched the cookie
+names, the redirect and HSTS off; and it needs no certificate. A tiny HTTP client keeps
+cookies by hand, because the cookies are Secure and urllib's cookie jar would not send
+them over the plain-http loopback connection.
+
+Logging in is the person's two steps: the password, then a six-digit code computed from
+the TOTP device `prepare()` makes (django_otp.oath.totp, as an authenticator app does).
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ def server_env(database_url: str, **extra) -> dict:
         DJANGO_DEMO="0",
         DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_HTTPS="1",
+        DJANGO_BEHIND_TLS_PROXY="1",
         DJANGO_LOG_LEVEL="WARNING",
         GUNICORN_ACCESS_LOG="",
         **extra,
@@ -75,9 +88,12 @@ def setup_django() -> None:
 
 
 def prepare(drafts: int) -> dict:
-    """Migrate, load content, and make a clinician with `drafts` draft checklists."""
+    """Migrate, load content, and make a clinician with an authenticator app (a new
+    TOTP device each run: django-otp refuses a code from a time step already used) and
+    `drafts` draft checklists. Returns the response ids and the device's key (hex)."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from checklists import services
     from checklists.models import Team
@@ -91,13 +107,17 @@ def prepare(drafts: int) -> dict:
     user.save()
     user.groups.set([ensure_roles()[CLINICIAN]])
     team.members.add(user)
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    # DEBUG is off: pages link the hashed static names from whitenoise's manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     ids = []
     for _ in range(drafts):
         case = services.create_case(
             user=user, team=team, reference=f"SB-{secrets.token_hex(4)}", jurisdiction="US-TX"
         )
         ids.append(services.start_response(case=case, user=user).pk)
-    return {"responses": ids}
+    return {"responses": ids, "totp_key": device.key}
 
 
 def start_gunicorn(port: int, env: dict, workers: int = 2, threads: int = 4) -> subprocess.Popen:
@@ -143,16 +163,20 @@ class Client:
 
     def __init__(self, port: int, cookies: dict | None = None):
         self.base = f"http://127.0.0.1:{port}"
+        # What the browser sees behind the proxy: the CSRF check compares the Referer with it.
+        self.origin = f"https://127.0.0.1:{port}"
         self.cookies = dict(cookies or {})
         self.opener = urllib.request.build_opener(_NoRedirect)
 
     def request(self, path: str, data: dict | None = None, timeout: float = 10) -> tuple:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (loopback)
+        request.add_header("X-Forwarded-Proto", "https")  # the TLS proxy's header
         if self.cookies:
             request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        if "csrftoken" in self.cookies:
-            request.add_header("Referer", self.base + path)
+        if body is not None:
+            # Django's CSRF check over HTTPS wants a same-origin https Referer.
+            request.add_header("Referer", self.origin + path)
         try:
             with self.opener.open(request, timeout=timeout) as answer:
                 status, headers, text = answer.status, answer.headers, answer.read().decode()
@@ -169,7 +193,8 @@ class Client:
     def post(self, path: str, data: dict, **kwargs) -> tuple:
         return self.request(path, data=data, **kwargs)
 
-    def login(self) -> None:
+    def login(self, totp_key: str) -> None:
+        """The password, then the code the authenticator app would show now."""
         status, page = self.get("/accounts/login/")
         token = form_value(page, "csrfmiddlewaretoken")
         status, _ = self.post(
@@ -178,6 +203,20 @@ class Client:
         )
         if status != 302:
             raise RuntimeError(f"login failed with status {status}")
+        # Logging in rotated the CSRF token: read the new one from the code page.
+        status, page = self.get("/accounts/mfa/verify/")
+        data = {"csrfmiddlewaretoken": form_value(page, "csrfmiddlewaretoken")}
+        data["otp_token"] = totp_code(totp_key)
+        status, _ = self.post("/accounts/mfa/verify/", data)
+        if status != 302 or self.get("/cases/")[0] != 200:
+            raise RuntimeError(f"second factor refused (status {status})")
+
+
+def totp_code(key_hex: str) -> str:
+    """The six digits an authenticator app shows now for this TOTP key (30 s steps)."""
+    from django_otp.oath import totp  # pure: needs no Django settings
+
+    return f"{totp(bytes.fromhex(key_hex)):06d}"
 
 
 def form_value(page: str, name: str) -> str:

@@ -1,17 +1,23 @@
 """Per-page cost at two database sizes: queries, CPU and speed against a minimal page.
 
-    python bench/bench.py [--sizes 1000 50000] [--requests 40] [--db-dir DIR]
+    python bench/bench.py [--sizes 1000 50000] [--requests 40] [--repeat 1] [--db-dir DIR]
 
 For each size, a scratch SQLite database (reused from --db-dir when already seeded) gets
 the default content and `seed_demo`'s cases (seed 1). Then, in a fresh process with
-BENCH_ENDPOINTS=1, the Django test client logged in as the demo clinician requests each
-page: the case list, a case, a section page, the review page, the response page, and a
-section save (POST, one answer changed each time). Per page:
+BENCH_ENDPOINTS=1 and the production settings (HTTPS, the second factor required), the
+Django test client speaks HTTPS and logs in as the demo clinician the way a person does:
+the password on the login page, then a code from a TOTP device made for the bench
+(django-otp's middleware then checks that device on every request, as in production).
+It requests each page: the case list, a case, a section page, the review page, the
+response page, and a section save (POST, one answer changed each time). Per page:
 
 - queries for one request in a warm process (CaptureQueriesContext; transaction control
   such as SQLite's BEGIN IMMEDIATE/COMMIT not counted), the same figures that
   tests/test_queries.py pins;
-- CPU ms per request: time.process_time() over N requests / N;
+- CPU ms per request: time.process_time() over N requests / N; its growth from the
+  smallest to the largest size is shown raw and divided by fortunes' own growth (which
+  does the same work at both sizes, so its growth is the machine's: other processes,
+  caches); the goal is held to the second;
 - the paired-latency ratio: each page request is paired with a request for
   /_bench/fortunes (TechEmpower's fortunes: 12 rows from one query, rendered), and the
   median of t(fortunes) / t(page) is reported: 1.0 means as fast as the minimal page.
@@ -19,8 +25,11 @@ section save (POST, one answer changed each time). Per page:
 The "empty app page" row (/_bench/empty: session, user, permissions and base.html, no
 content) is not a goal: it is the ceiling any of our pages can reach in this ratio.
 
+With --repeat N the sizes take turns N times and every figure is the median.
+
 Goals (issue 9): same queries at both sizes; CPU at the largest size at most 1.25x the
-smallest; section page ratio >= 0.25, case list >= 0.4; a save at most 12 queries.
+smallest (over fortunes'); section page ratio >= 0.25, case list >= 0.4; a save at most
+12 queries.
 Not a test: figures depend on the machine and its load. The exit status is 1 when a
 goal is missed.
 """
@@ -42,6 +51,7 @@ PAGES = ["case list", "case page", "section page", "review page", "response page
 # Not a goal: this app's empty page (session, user, permissions, base.html), the ceiling
 # any of our pages can reach against fortunes.
 REFERENCE = "empty app page"
+PASSWORD = "bench-only-password-" + "x" * 12  # noqa: S105 (scratch database only)
 
 
 def setup_django(database_url: str) -> None:
@@ -65,7 +75,7 @@ def seed(cases: int) -> None:
 
     call_command("migrate", verbosity=0)
     call_command("load_default_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    demo.ensure_demo_accounts("bench-only-password-" + "x" * 12)
+    demo.ensure_demo_accounts(PASSWORD)
     started = time.perf_counter()
     demo.seed_cases(cases, 1)
     print(f"seeded {cases} cases in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -91,17 +101,48 @@ def is_transaction_control(sql: str) -> bool:
     return sql.split(" ", 1)[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
+def https_client():
+    """The test client over HTTPS: outside debug, plain HTTP is only a redirect to https."""
+    from django.test import Client
+
+    class HttpsClient(Client):
+        def generic(self, *args, **kwargs):
+            return super().generic(*args, **{**kwargs, "secure": True})
+
+    return HttpsClient()
+
+
+def log_in(client, user) -> None:
+    """Password, then the second factor, through the real pages (as tests/conftest.py's
+    personas, but with a code typed on /accounts/mfa/verify/ rather than a session edit)."""
+    from django.urls import reverse
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    # A new device on every run: django-otp refuses a code from a time step already used,
+    # which a rerun against a kept database within 30 s would otherwise hit.
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="Bench authenticator", confirmed=True)
+    answer = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert answer.status_code == 302, ("login", answer.status_code)
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    answer = client.post(reverse("mfa_verify"), {"otp_token": f"{code:0{device.digits}d}"})
+    assert answer.status_code == 302, ("second factor", answer.status_code)
+    assert client.get(reverse("case_list")).status_code == 200, "not signed in"
+
+
 def measure(requests: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     call_command("migrate", verbosity=0)  # a database kept from an earlier run
+    # DEBUG is off, so pages link the hashed static names from whitenoise's manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     user, draft = targets()
-    client = Client()
-    client.force_login(user)
+    client = https_client()
+    log_in(client, user)
     section_url = reverse("section", args=[draft.pk, "individual_variability"])
     urls = {
         "case list": reverse("case_list"),
@@ -161,11 +202,17 @@ def measure(requests: int) -> dict:
             "median_ms": round(statistics.median(page_times) * 1000, 2),
             "ratio": round(statistics.median(ratios), 3),
         }
+    # Fortunes runs inside all the middleware too: with the session cookie sent, the
+    # session, user and second-factor device are read before its own query.
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(fortunes).status_code == 200
+    # Counted now: every request's start clears the connection's query log it slices.
+    fortune_queries = len(captured)
     started = time.process_time()
     for _ in range(requests):
         client.get(fortunes)
     results["fortunes"] = {
-        "queries": 1,
+        "queries": fortune_queries,
         "cpu_ms": round((time.process_time() - started) / requests * 1000, 2),
         "median_ms": None,
         "ratio": 1.0,
@@ -176,42 +223,64 @@ def measure(requests: int) -> dict:
 def run(args) -> None:
     db_dir = Path(args.db_dir or tempfile.mkdtemp(prefix="bench-"))
     db_dir.mkdir(parents=True, exist_ok=True)
-    all_results = {}
-    for size in args.sizes:
-        path = db_dir / f"cases-{size}.sqlite3"
-        url = f"sqlite:///{path}"
-        common = [sys.executable, __file__, "--database-url", url]
-        if not path.exists():
-            # Our own interpreter and script, with arguments we built: nothing untrusted.
-            subprocess.run([*common, "--phase", "seed", "--cases", str(size)], check=True)  # noqa: S603
-        out = subprocess.run(  # noqa: S603
-            [*common, "--phase", "measure", "--requests", str(args.requests)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        all_results[size] = json.loads(out.stdout)
+    runs = {size: [] for size in args.sizes}
+    # Sizes take turns (1k, 50k, 1k, 50k ...), so a busy spell on the machine falls on
+    # both; each figure is the median over the repeats.
+    for _ in range(args.repeat):
+        for size in args.sizes:
+            path = db_dir / f"cases-{size}.sqlite3"
+            url = f"sqlite:///{path}"
+            common = [sys.executable, __file__, "--database-url", url]
+            if not path.exists():
+                # Our own interpreter and script, with arguments we built: nothing untrusted.
+                subprocess.run([*common, "--phase", "seed", "--cases", str(size)], check=True)  # noqa: S603
+            out = subprocess.run(  # noqa: S603
+                [*common, "--phase", "measure", "--requests", str(args.requests)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            runs[size].append(json.loads(out.stdout))
+    all_results = {
+        size: {
+            page: {
+                key: statistics.median(run[page][key] for run in results)
+                for key in ("queries", "cpu_ms", "ratio")
+            }
+            for page in results[0]
+        }
+        for size, results in runs.items()
+    }
     small, large = min(args.sizes), max(args.sizes)
-    print(f"{args.requests} requests per figure, SQLite, in-process test client")
+    print(
+        f"{args.requests} requests per figure, median of {args.repeat} run(s) per size, "
+        "SQLite, in-process test client"
+    )
     head = "| page | " + " | ".join(
         f"queries {s:,} | CPU ms {s:,} | ratio {s:,}" for s in args.sizes
     )
-    print(head + " | CPU large/small |")
-    print("|---" * (2 + 3 * len(args.sizes)) + "|")
+    print(head + " | CPU large/small | same, over fortunes' |")
+    print("|---" * (3 + 3 * len(args.sizes)) + "|")
+    # Fortunes does the same work at both sizes, so its own CPU growth is the machine's
+    # (other processes, caches), not ours; a page's growth over fortunes' is what the
+    # page's code adds as the data grows, and that is the figure the goal is held to.
+    cpu = {size: all_results[size] for size in args.sizes}
+    machine = cpu[large]["fortunes"]["cpu_ms"] / cpu[small]["fortunes"]["cpu_ms"]
     missed = []
     for page in [*PAGES, REFERENCE, "fortunes"]:
         cells = []
         for size in args.sizes:
             r = all_results[size][page]
-            cells.append(f"{r['queries']} | {r['cpu_ms']:.1f} | {r['ratio']:.2f}")
-        growth = all_results[large][page]["cpu_ms"] / all_results[small][page]["cpu_ms"]
-        print(f"| {page} | " + " | ".join(cells) + f" | {growth:.2f} |")
+            cells.append(f"{r['queries']:g} | {r['cpu_ms']:.1f} | {r['ratio']:.2f}")
+        raw = all_results[large][page]["cpu_ms"] / all_results[small][page]["cpu_ms"]
+        growth = raw / machine
+        print(f"| {page} | " + " | ".join(cells) + f" | {raw:.2f} | {growth:.2f} |")
         if page not in PAGES:  # references, not goals
             continue
         if all_results[large][page]["queries"] != all_results[small][page]["queries"]:
             missed.append(f"{page}: queries differ between sizes")
         if growth > 1.25:
-            missed.append(f"{page}: CPU grows {growth:.2f}x (> 1.25)")
+            missed.append(f"{page}: CPU grows {growth:.2f}x over fortunes' (> 1.25)")
     for page, floor in (("section page", 0.25), ("case list", 0.4)):
         for size in args.sizes:
             if all_results[size][page]["ratio"] < floor:
@@ -227,6 +296,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50_000])
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size, sizes alternating")
     parser.add_argument("--db-dir", help="keep (and reuse) the seeded databases here")
     parser.add_argument("--phase", choices=["all", "seed", "measure"], default="all")
     parser.add_argument("--database-url")

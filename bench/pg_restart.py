@@ -51,7 +51,7 @@ def main() -> None:
     url = args.database_url or _serve.DEFAULT_PG
     _serve.ensure_database(url)
     env = _serve.server_env(url)
-    _serve.django_phase(__file__, "setup", env)
+    prepared = _serve.django_phase(__file__, "setup", env)
     version, name = find_cluster(urllib.parse.urlparse(url).port or 5432)
     server = _serve.start_gunicorn(args.port, env)
     results = []  # (started monotonic, path, status or error text)
@@ -59,7 +59,7 @@ def main() -> None:
     stop_at = [time.monotonic() + MAX_S]
     try:
         client = _serve.Client(args.port)
-        client.login()
+        client.login(prepared["totp_key"])
 
         def drive(n: int) -> None:
             mine = _serve.Client(args.port, client.cookies)

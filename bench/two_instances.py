@@ -75,7 +75,8 @@ def main() -> None:
     url = args.database_url or _serve.DEFAULT_PG
     _serve.ensure_database(url)
     env = _serve.server_env(url)
-    ids = _serve.django_phase(__file__, "setup", env)["responses"]
+    prepared = _serve.django_phase(__file__, "setup", env)
+    ids = prepared["responses"]
     owned, shared = ids[:WRITERS], ids[WRITERS]
     servers = [_serve.start_gunicorn(port, env) for port in args.ports]
     failures, lock = [], threading.Lock()
@@ -84,10 +85,11 @@ def main() -> None:
     deadline = time.monotonic() + DEADLINE_S
     try:
         a = _serve.Client(args.ports[0])
-        a.login()
+        a.login(prepared["totp_key"])
         b = _serve.Client(args.ports[1], a.cookies)
         session_ok = a.get("/cases/")[0] == 200 and b.get("/cases/")[0] == 200
         print(f"one login through A, session valid on A and B: {session_ok}")
+        print(f"cookies (production names over HTTPS): {', '.join(sorted(a.cookies))}")
 
         def writer(n: int) -> None:
             clients = [_serve.Client(p, a.cookies) for p in args.ports]
