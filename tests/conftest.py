@@ -82,3 +82,12 @@ def sign_data(client, response, reason="advised_against", **extra):
         data[f"{ack_field_prefix(flag.code)}_reason"] = reason
         data[f"{ack_field_prefix(flag.code)}_comment"] = ""
     return {**data, **extra}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: live_server flushes the database after each one, which would
+    empty the session-wide knowledge base for any ordinary test that came after."""
+    for item in items:
+        if "/e2e/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: "e2e" in item.keywords)
