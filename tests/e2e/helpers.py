@@ -49,3 +49,32 @@ def answer_section(page) -> None:
 
 def section_keys(page) -> list[str]:
     return page.evaluate(_UNANSWERED_JS)
+
+
+def default_answers(version) -> dict[str, dict]:
+    """A complete set of answers to the default checklist, as save_section takes them."""
+    special = {
+        "current_medications": [{"name": "OxyContin", "dose": "10 mg", "frequency": "BID"}],
+        "jurisdiction": "US-TX",
+        "who_to_call": "Clinic nurse line",
+        "legal_check_source": "State website",
+        "substances_in_use": ["kratom", "melatonin"],
+    }
+    answers: dict[str, dict] = {}
+    for section in version.sections.order_by("position"):
+        values = answers.setdefault(section.key, {})
+        for item in section.items.order_by("position"):
+            codes = [o["code"] for o in item.choices]
+            if item.key in special:
+                values[item.key] = special[item.key]
+            elif item.kind == "yes_no_unknown":
+                values[item.key] = "no"
+            elif item.kind == "single_choice":
+                values[item.key] = codes[0]
+            elif item.kind == "multi_choice":
+                values[item.key] = codes[:1]
+            elif item.kind == "date":
+                values[item.key] = "2026-12-01"
+            elif item.kind in ("short_text", "long_text"):
+                values[item.key] = "Noted."
+    return answers
