@@ -59,6 +59,10 @@ def test_no_axe_violation_on_any_page(page, site, axe):
     page.goto(first)
     page.get_by_label("In which jurisdiction does the patient live?").fill("Atlantis")
     page.get_by_role("button", name="Save draft").click()
+    # The error summary takes focus, and links to the field in error.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.locator("#error-summary a").first.click()
+    assert page.evaluate("document.activeElement.id") == "id_jurisdiction"
     violations = axe()
     if violations:
         found["section with errors"] = _summary(violations)
