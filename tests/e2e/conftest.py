@@ -54,8 +54,9 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture(autouse=True)
 def _fail_fast(page):
-    # Pages here answer in milliseconds; 30 s waits only slow down a failing run.
-    page.set_default_timeout(5_000)
+    # Pages answer in milliseconds, but CI machines run several suites at once: 15 s
+    # leaves room for that without the 30 s default slowing down a failing run.
+    page.set_default_timeout(15_000)
 
 
 @pytest.fixture

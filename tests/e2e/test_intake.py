@@ -23,7 +23,9 @@ def test_clinician_completes_an_intake_with_a_major_flag(page, site):
             page.get_by_role("heading", level=1).inner_text().startswith(f"Section {number} of 5")
         )
         answer_section(page)
-        page.get_by_role("button", name="Save and continue").click()
+        # The submit waits for any autosave still in flight (static/js/autosave.js).
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save and continue").click()
 
     page.wait_for_url(re.compile(r"/review/$"))
     flags = page.locator("section[aria-labelledby=flags-title]")

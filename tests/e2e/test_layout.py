@@ -23,7 +23,7 @@ def test_section_pages_fit_without_horizontal_scroll(browser, site, viewport, sc
     response = services.start_response(case=make_case(site["team"], clinician), user=clinician)
     context = browser.new_context(viewport=viewport, device_scale_factor=scale)
     page = context.new_page()
-    page.set_default_timeout(5_000)
+    page.set_default_timeout(15_000)
     try:
         log_in(page, site["url"], "clinician")
         for section in response.version.sections.all():
