@@ -106,26 +106,76 @@ def create_case(
     return case
 
 
+# Answers that rarely change between visits: a new checklist on a case starts with them
+# from the last signed one, each marked "to be confirmed" until its section is saved.
+CARRY_FORWARD = frozenset(
+    {
+        "current_medications",
+        "product_in_use",
+        "seizure_history",
+        "psychiatric_condition",
+        "sud_history",
+        "liver_disease_or_signs",
+        "kidney_impairment",
+        "long_qt_or_arrhythmia",
+        "autoimmune_or_immunosuppressed",
+        "diabetes",
+    }
+)
+
+
 @transaction.atomic
 def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
+    """Start a draft on the published version, pre-filled with the stable answers (see
+    CARRY_FORWARD) of the case's last signed checklist whose keys the new version keeps."""
     version = (
         TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
     )
     if version is None:
         raise NoPublishedVersion("The checklist has no published version yet.")
     now = timezone.now()
+    earlier = (
+        case.responses.filter(status=ChecklistResponse.Status.SIGNED)
+        .order_by("-signed_at", "-id")
+        .first()
+    )
     response = ChecklistResponse.objects.create(
         case=case, version=version, started_by=user, started_at=now, updated_at=now
     )
+    carried = _carry_forward(earlier, response, user, now) if earlier else []
+    if carried:
+        response.carried_from, response.carried_keys = earlier, carried
+        response.save(update_fields=["carried_from", "carried_keys"])
     audit.record(
         AuditEvent.Action.CHECKLIST_STARTED,
         user=user,
         obj=response,
         case_id=case.pk,
         ip=ip,
-        detail={"version": version.number},
+        detail={
+            "version": version.number,
+            **({"carried_from": earlier.pk, "carried": carried} if carried else {}),
+        },
     )
     return response
+
+
+def _carry_forward(earlier, response, user, now) -> list[str]:
+    items = {i.key: i for i in Item.objects.filter(version=response.version, key__in=CARRY_FORWARD)}
+    old = earlier.answers.filter(item__key__in=list(items)).select_related("item")
+    copies = [
+        Answer(
+            response=response,
+            item=items[a.item.key],
+            value=a.value,
+            updated_at=now,
+            updated_by=user,
+        )
+        for a in old
+        if is_answered(a.value)
+    ]
+    Answer.objects.bulk_create(copies)
+    return sorted(a.item.key for a in copies)
 
 
 def _claim_draft(response: ChecklistResponse, lock_version: int, **changes) -> None:
@@ -164,7 +214,9 @@ def save_section(
     """
     now = timezone.now()
     state = state or load_state(response, with_flags=False)
-    _claim_draft(response, lock_version, updated_at=now)
+    section_keys = {i.key for i in state.items if i.section_id == section.id}
+    still_carried = [k for k in response.carried_keys if k not in section_keys]
+    _claim_draft(response, lock_version, updated_at=now, carried_keys=still_carried)
     items = state.items
     existing = state.rows_by_item
     merged = {i.key: existing[i.id].value for i in items if i.id in existing}
