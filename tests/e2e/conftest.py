@@ -6,10 +6,13 @@ here); launch /usr/bin/chromium with --no-sandbox because CI runs as root.
 
 import os
 import shutil
+import time
+from base64 import b32decode
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from ..factories import PASSWORD, make_case, make_team, make_user
 
@@ -28,6 +31,23 @@ def _needs_chromium():
             f"browser test skipped: no Chromium at {CHROMIUM} "
             "(apt-get install -y chromium, or set CHROMIUM_PATH)"
         )
+
+
+@pytest.fixture(scope="session")
+def _plain_http():
+    """The live server speaks plain HTTP (Django's test server has no TLS), so the one
+    production setting that cannot hold there is off: the redirect to HTTPS. Everything
+    else stays as production has it (Secure __Host- cookies, CSP, second factor):
+    Chromium treats http://localhost as a secure context and keeps Secure cookies.
+    The middleware reads this setting when the server starts, hence a session fixture
+    that runs before it."""
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
+@pytest.fixture(scope="session")
+def live_server(_plain_http, live_server):
+    return live_server
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +79,36 @@ def _fail_fast(page):
     page.set_default_timeout(15_000)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets the `steps` fixture see whether the test failed.
+    report = (yield).get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+class Steps:
+    """Screenshots of each step of a test, numbered, kept only when the test fails (in
+    test-results/<test>/steps/), so a failure shows how the pages got there."""
+
+    def __init__(self, page, folder: Path):
+        self.page, self.folder, self.count = page, folder, 0
+
+    def shot(self, name: str) -> None:
+        self.count += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "-" for c in name.lower())
+        self.page.screenshot(path=self.folder / f"{self.count:02d}-{slug}.png", full_page=True)
+
+
+@pytest.fixture
+def steps(page, request, output_path):
+    recorder = Steps(page, Path(output_path) / "steps")
+    yield recorder
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.passed:
+        shutil.rmtree(recorder.folder, ignore_errors=True)
+
+
 @pytest.fixture
 def axe(page):
     """axe-core on the current page (bundled with axe-playwright-python: works offline)."""
@@ -85,12 +135,68 @@ def site(live_server, transactional_db, settings):
     return {"url": live_server.url, "team": team, "clinician": clinician}
 
 
-def log_in(page, url: str, username: str, password: str = PASSWORD):
+class Phone:
+    """The authenticator app on a user's phone: the shared secret, and the codes it shows.
+
+    A code is good for one 30-second step and the server refuses a code twice, so a code
+    asked for right after another (logging in, then signing) is the next step's, which
+    the server accepts within its one-step tolerance; a third in the same step waits.
+    """
+
+    def __init__(self, secret: str):
+        self.key = b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+        self.last_step = -1
+
+    def code(self) -> str:
+        from django_otp.oath import totp
+
+        now = int(time.time()) // 30
+        if self.last_step > now:  # both this step's and the next one's codes are used up
+            time.sleep(30 - time.time() % 30 + 0.1)
+            now = int(time.time()) // 30
+        step = max(now, self.last_step + 1)
+        self.last_step = step
+        return f"{totp(self.key, drift=step - now):06d}"
+
+
+# The phone of each user who logged in during the current test (users are recreated by
+# every test, since live_server's database is emptied after each).
+PHONES: dict[str, Phone] = {}
+
+
+@pytest.fixture(autouse=True)
+def _forget_phones():
+    PHONES.clear()
+    yield
+    PHONES.clear()
+
+
+def log_in(page, url: str, username: str, password: str = PASSWORD, *, visit=None) -> Phone:
+    """Log in as a person does: the password, then the second factor. A first login sets
+    up the authenticator from the secret the page shows; later ones type its code.
+    `visit(page)`, when given, is called on each second-factor page (for axe)."""
+    visit = visit or (lambda page: None)
     page.goto(url + "/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    if "/accounts/mfa/setup/" in page.url:
+        visit(page)
+        phone = PHONES[username] = Phone(page.locator("#totp-secret").inner_text())
+        page.get_by_label("The six-digit code your app shows now").fill(phone.code())
+        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("heading", name="Your recovery codes").wait_for()
+        visit(page)
+        page.get_by_role("link", name="I have kept them: continue").click()
+    elif "/accounts/mfa/verify/" in page.url:
+        visit(page)
+        phone = PHONES[username]
+        page.get_by_label("Code from your authenticator app").fill(phone.code())
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    assert "/accounts/" not in page.url, f"still logging in at {page.url}"
+    return PHONES.get(username)
 
 
-__all__ = ["log_in", "make_case", "make_user"]
+__all__ = ["PHONES", "Phone", "log_in", "make_case", "make_user"]

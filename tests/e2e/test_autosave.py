@@ -1,5 +1,7 @@
 """Autosave in the browser: answers are kept as the clinician moves between fields."""
 
+from playwright.sync_api import expect
+
 from checklists import services
 from checklists.models import Answer
 
@@ -23,7 +25,8 @@ def test_answers_are_saved_on_change_and_flags_appear_live(page, site):
     page.locator("#live-flags").get_by_text("Major", exact=False).first.wait_for()
     # A third save after two autosaves is not stale: the lock version followed along.
     page.locator('[name="opioid_use"][value="yes"]').check()
-    page.wait_for_function("document.querySelector('[name=lock_version]').value === '3'")
+    # (expect, not wait_for_function: the CSP forbids the eval that one needs)
+    expect(page.locator("[name=lock_version]")).to_have_value("3")
     assert "Not saved" not in status.inner_text()
 
     page.close()  # closing the tab loses nothing

@@ -1,51 +1,77 @@
 """The editor and the auditor in the browser."""
 
-import copy
 import re
 
-from checklists import content_io, services
+from checklists import services
 from checklists.models import TemplateVersion
-from checklists.roles import AUDITOR, CONTENT_EDITOR
+from checklists.roles import AUDITOR
 
-from ..factories import fill, make_case, make_user, sign
+from ..factories import fill, make_case, make_editor, make_user, sign
 from .conftest import log_in
 from .helpers import default_answers
 
 
-def test_editor_prepares_a_new_version_in_the_admin(page, site):
-    # The content-versioning workflow (review, approve, publish) is being built on another
-    # branch. The admin as it is lets an editor change a draft and send it for review; the
-    # published version is read-only there, and publishing (which must retire it in the
-    # same transaction) has no UI yet: see the README's "Not yet" list.
-    data = copy.deepcopy(content_io.read_json(content_io.CONTENT_DIR / "default_checklist.json"))
-    data["change_summary"] = "Clearer wording for the prescriber question."
-    data["sections"][0]["items"][-1]["help_text"] = "Ask who prescribes each medicine."
-    draft, created = content_io.load_template(data)
-    assert created and draft.status == TemplateVersion.Status.DRAFT
-    make_user("editor", role=CONTENT_EDITOR, is_staff=True)
+def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, steps):
+    """One editor drafts and submits; a second editor, who did not touch it, approves and
+    publishes; the old version retires and new checklists start on the new one."""
+    published = TemplateVersion.objects.published().get()
+    make_editor("editor")
+    make_editor("reviewer")
     url = site["url"]
 
     log_in(page, url, "editor")
+    page.get_by_role("link", name="Content admin").click()
+    page.get_by_role("link", name="Template versions").first.click()
+    published_row = page.get_by_role("row").filter(
+        has=page.get_by_role("cell", name="Published", exact=True)
+    )
+    published_row.get_by_role("link").first.click()
+    page.get_by_role("heading", name="Workflow: Published").wait_for()
+    steps.shot("published version")
+    page.get_by_role("button", name="New draft from this version").click()
+    page.get_by_text("Draft.", exact=False).first.wait_for()
+    draft = TemplateVersion.objects.get(status=TemplateVersion.Status.DRAFT)
+    assert draft.number == published.number + 1
+    page.get_by_label("Change summary").fill("Clearer wording for the prescriber question.")
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.get_by_text("was changed successfully").wait_for()
+
     item = draft.items.get(key="prescriber_consulted")
     page.goto(f"{url}/admin/checklists/item/{item.pk}/change/")
     page.get_by_label("Help text").fill("Ask who prescribes each medicine, and when.")
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("was changed successfully").wait_for()
+    steps.shot("item changed")
 
     page.goto(f"{url}/admin/checklists/templateversion/{draft.pk}/change/")
-    page.get_by_label("Status").select_option("in_review")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("was changed successfully").wait_for()
+    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_text(f"v{draft.number}: In review").wait_for()
+    steps.shot("submitted")
+    # The author may not approve their own work: the service refuses and says why.
+    page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_text("a second editor who did not work on it must approve").wait_for()
     draft.refresh_from_db()
     assert draft.status == TemplateVersion.Status.IN_REVIEW
 
-    published = TemplateVersion.objects.published().get()
-    page.goto(f"{url}/admin/checklists/templateversion/{published.pk}/change/")
-    assert page.get_by_role("button", name="Save", exact=True).count() == 0  # frozen
+    page.context.clear_cookies()
+    log_in(page, url, "reviewer")
+    page.goto(f"{url}/admin/checklists/templateversion/{draft.pk}/change/")
+    page.get_by_role("link", name="Compare with another version").click()
+    page.get_by_text("Ask who prescribes each medicine, and when.").first.wait_for()
+    steps.shot("reviewer reads the changes")
+    page.go_back()
+    page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_text(f"v{draft.number}: Published").wait_for()
+    steps.shot("published")
 
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.status == TemplateVersion.Status.PUBLISHED
+    assert draft.approver.username == "reviewer" and draft.author.username == "editor"
+    assert published.status == TemplateVersion.Status.RETIRED
     case = make_case(site["team"], site["clinician"])
     response = services.start_response(case=case, user=site["clinician"])
-    assert response.version_id == published.pk  # the draft is not used before publishing
+    assert response.version_id == draft.pk
 
 
 def test_auditor_finds_the_signing_in_the_audit_trail(page, site):
