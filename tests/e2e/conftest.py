@@ -79,6 +79,25 @@ def _fail_fast(page):
     page.set_default_timeout(15_000)
 
 
+@pytest.fixture(autouse=True)
+def _no_script_errors(page):
+    """Every browser test also fails on a script error or a Content-Security-Policy
+    refusal in the page: the CSP allows no inline script or style, and a page that quietly
+    lost its JavaScript to it would still pass the other checks."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console at {page.url} {message.location}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield
+    assert not problems, "\n".join(problems)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     # Lets the `steps` fixture see whether the test failed.
