@@ -204,7 +204,8 @@ def save_section(
     ip: str | None = None,
     state: ResponseState | None = None,
 ) -> list[str]:
-    """Save one section's answers as a draft; returns the keys whose answers changed.
+    """Save one section's answers as a draft; returns the keys whose answers changed
+    (and leaves the rows as written in `state.saved_rows`).
 
     Answers to items that the new answers hide (in this section or later ones) are
     removed: a hidden item is never kept as answered. The number of queries does not
@@ -258,6 +259,8 @@ def save_section(
         Answer.objects.bulk_update(to_update, ["value", "updated_at", "updated_by"])
     if to_delete:
         Answer.objects.filter(pk__in=to_delete).delete()
+    deleted = set(to_delete)
+    state.saved_rows = [r for r in existing.values() if r.pk not in deleted] + to_create
     audit.record(
         AuditEvent.Action.SECTION_SAVED,
         user=user,

@@ -95,7 +95,7 @@ def section(request, response_id: int, section_key: str):
                 return _autosave_status(request, response, stale=True)
             return _conflict(request, stale.response, current, values)
         if request.htmx:
-            return _autosave_status(request, response, saved=True)
+            return _autosave_status(request, response, saved=state.saved_rows)
         return _after_save(request, response, state, current)
     if request.method == "POST" and request.htmx:
         return _autosave_status(request, response, form=form)
@@ -116,10 +116,11 @@ def section(request, response_id: int, section_key: str):
     )
 
 
-def _autosave_status(request, response, *, saved=False, stale=False, form=None):
+def _autosave_status(request, response, *, saved=None, stale=False, form=None):
     """The autosave's answer (htmx): the saved-at time, plus out-of-band swaps of the new
     lock version (so the next autosave is not stale), the medication matches and the
-    cautions. Status 200 in every case so htmx shows the message."""
+    cautions. `saved`: the answer rows the save left (not read again). Status 200 in
+    every case so htmx shows the message."""
     problem = ""
     if form is not None:
         problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -128,10 +129,10 @@ def _autosave_status(request, response, *, saved=False, stale=False, form=None):
         "checklists/_autosave.html",
         {
             "response": response,
-            "saved_at": timezone.now() if saved else None,
+            "saved_at": timezone.now() if saved is not None else None,
             "stale": stale,
             "problem": problem,
-            "state": load_state(response) if saved else None,
+            "state": load_state(response, rows=saved) if saved is not None else None,
         },
     )
 
