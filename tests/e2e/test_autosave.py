@@ -61,10 +61,11 @@ def test_answers_are_saved_on_change_and_flags_appear_live(page, site, steps):
     ]  # fmt: skip
 
     # A later save is not stale: the lock version followed every autosave.
-    page.locator('[name="opioid_use"][value="yes"]').check()
-    response.refresh_from_db()
-    expect(page.locator("[name=lock_version]")).to_have_value(str(response.lock_version + 1))
     status.get_by_text("Saved at").wait_for()
+    response.refresh_from_db()
+    expect(page.locator("[name=lock_version]")).to_have_value(str(response.lock_version))
+    page.locator('[name="opioid_use"][value="yes"]').check()
+    expect(page.locator("[name=lock_version]")).to_have_value(str(response.lock_version + 1))
     assert "Not saved" not in status.inner_text()
     keys = set(Answer.objects.filter(response=response).values_list("item__key", flat=True))
     assert {"substances_in_use", "current_medications", "opioid_use"} <= keys
