@@ -203,9 +203,14 @@ def save_section(
     user,
     ip: str | None = None,
     state: ResponseState | None = None,
+    confirm_carried: bool = True,
 ) -> list[str]:
     """Save one section's answers as a draft; returns the keys whose answers changed
     (and leaves the rows as written in `state.saved_rows`).
+
+    Answers carried forward from an earlier checklist count as confirmed when the
+    clinician saves their section (`confirm_carried`); an autosave, which a change to any
+    other question of the section triggers, confirms nothing.
 
     Answers to items that the new answers hide (in this section or later ones) are
     removed: a hidden item is never kept as answered. The number of queries does not
@@ -215,9 +220,11 @@ def save_section(
     """
     now = timezone.now()
     state = state or load_state(response, with_flags=False)
-    section_keys = {i.key for i in state.items if i.section_id == section.id}
-    still_carried = [k for k in response.carried_keys if k not in section_keys]
-    _claim_draft(response, lock_version, updated_at=now, carried_keys=still_carried)
+    changes: dict[str, Any] = {"updated_at": now}
+    if confirm_carried and response.carried_keys:
+        section_keys = {i.key for i in state.items if i.section_id == section.id}
+        changes["carried_keys"] = [k for k in response.carried_keys if k not in section_keys]
+    _claim_draft(response, lock_version, **changes)
     items = state.items
     existing = state.rows_by_item
     merged = {i.key: existing[i.id].value for i in items if i.id in existing}
@@ -802,6 +809,9 @@ def restart_response_on_current(
         amends_id=amends,
         amend_reason=amend_reason,
         restarted_from=response,
+        # Answers carried forward and not yet confirmed stay marked on the new draft.
+        carried_from_id=response.carried_from_id,
+        carried_keys=[key for key in response.carried_keys if key in kept],
         started_by=user,
         started_at=now,
         updated_at=now,

@@ -50,6 +50,20 @@ def test_carried_answers_are_marked_until_their_section_is_saved(
     later = clinician_client.get(reverse("section", args=[response.pk, "plan_and_monitoring"]))
     assert "To be confirmed" not in later.content.decode()
 
+    # An autosave (a change to another question of the section) confirms nothing.
+    clinician_client.post(
+        url,
+        {
+            "lock_version": response.lock_version,
+            "substances_in_use": ["kratom"],
+            "current_medications-0-name": "oxycodone",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    response.refresh_from_db()
+    assert response.carried_keys == ["current_medications"]
+    assert "To be confirmed:" in clinician_client.get(url).content.decode()
+
     clinician_client.post(
         url,
         {
@@ -76,3 +90,22 @@ def test_nothing_is_carried_from_a_draft(clinician_client, clinician, case, vers
 def test_first_checklist_on_a_case_starts_empty(clinician, case, version):
     response = services.start_response(case=case, user=clinician)
     assert response.carried_keys == [] and not response.answers.exists()
+
+
+def test_a_restart_on_a_new_version_keeps_the_marks_still_unconfirmed(
+    clinician_client, clinician, case, version, editor, second_editor
+):
+    from .test_restart import publish_v2
+
+    earlier = make_response(case, clinician)
+    fill(earlier, clinician)
+    sign(earlier, clinician)
+    response = _start(clinician_client, case)
+    publish_v2(version, editor, second_editor, lambda draft: None)
+
+    new = services.restart_response_on_current(
+        response=response, user=clinician, lock_version=response.lock_version
+    ).response
+
+    assert new.carried_from == earlier
+    assert new.carried_keys == ["current_medications"]

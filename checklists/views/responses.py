@@ -89,6 +89,7 @@ def section(request, response_id: int, section_key: str):
                 user=request.user,
                 ip=audit.client_ip(request),
                 state=state,
+                confirm_carried=not request.htmx,  # only the clinician's own save confirms
             )
         except services.StaleResponse as stale:
             if request.htmx:  # an autosave from a stale page: say so, overwrite nothing
