@@ -2,11 +2,14 @@
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from checklists.models import Answer
 
+from .conftest import HttpsClient, login
 from .factories import make_response
+from .test_routes import PERSONAS, ROUTES, outcome, world  # noqa: F401 (world: a fixture)
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -86,3 +89,17 @@ def test_section_page_wires_the_autosave(clinician_client, clinician, case, vers
     page = clinician_client.get(_url(response)).content.decode()
     assert 'hx-trigger="change"' in page and 'id="autosave-status"' in page
     assert "vendor/htmx/htmx.min" in page
+
+
+@pytest.mark.django_db
+def test_an_autosave_is_guarded_like_the_section_post_it_is(world):  # noqa: F811
+    """The autosave is the section's own POST with an htmx header: each persona gets what
+    tests/test_routes.py pins for that POST, and nobody but the team's clinician saves."""
+    users, kwargs = world
+    url = reverse("section", kwargs={k: kwargs[k] for k in ("response_id", "section_key")})
+    got = []
+    for persona in PERSONAS:
+        client = HttpsClient() if persona == "anonymous" else login(HttpsClient(), users[persona])
+        got.append(outcome(client.post(url, {"lock_version": 0}, **HX)))
+    assert tuple(got) == ROUTES["section"]["POST"]
+    assert Answer.objects.filter(response_id=kwargs["response_id"]).count() == 0
