@@ -106,26 +106,76 @@ def create_case(
     return case
 
 
+# Answers that rarely change between visits: a new checklist on a case starts with them
+# from the last signed one, each marked "to be confirmed" until its section is saved.
+CARRY_FORWARD = frozenset(
+    {
+        "current_medications",
+        "product_in_use",
+        "seizure_history",
+        "psychiatric_condition",
+        "sud_history",
+        "liver_disease_or_signs",
+        "kidney_impairment",
+        "long_qt_or_arrhythmia",
+        "autoimmune_or_immunosuppressed",
+        "diabetes",
+    }
+)
+
+
 @transaction.atomic
 def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
+    """Start a draft on the published version, pre-filled with the stable answers (see
+    CARRY_FORWARD) of the case's last signed checklist whose keys the new version keeps."""
     version = (
         TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
     )
     if version is None:
         raise NoPublishedVersion("The checklist has no published version yet.")
     now = timezone.now()
+    earlier = (
+        case.responses.filter(status=ChecklistResponse.Status.SIGNED)
+        .order_by("-signed_at", "-id")
+        .first()
+    )
     response = ChecklistResponse.objects.create(
         case=case, version=version, started_by=user, started_at=now, updated_at=now
     )
+    carried = _carry_forward(earlier, response, user, now) if earlier else []
+    if carried:
+        response.carried_from, response.carried_keys = earlier, carried
+        response.save(update_fields=["carried_from", "carried_keys"])
     audit.record(
         AuditEvent.Action.CHECKLIST_STARTED,
         user=user,
         obj=response,
         case_id=case.pk,
         ip=ip,
-        detail={"version": version.number},
+        detail={
+            "version": version.number,
+            **({"carried_from": earlier.pk, "carried": carried} if carried else {}),
+        },
     )
     return response
+
+
+def _carry_forward(earlier, response, user, now) -> list[str]:
+    items = {i.key: i for i in Item.objects.filter(version=response.version, key__in=CARRY_FORWARD)}
+    old = earlier.answers.filter(item__key__in=list(items)).select_related("item")
+    copies = [
+        Answer(
+            response=response,
+            item=items[a.item.key],
+            value=a.value,
+            updated_at=now,
+            updated_by=user,
+        )
+        for a in old
+        if is_answered(a.value)
+    ]
+    Answer.objects.bulk_create(copies)
+    return sorted(a.item.key for a in copies)
 
 
 def _claim_draft(response: ChecklistResponse, lock_version: int, **changes) -> None:
@@ -153,8 +203,14 @@ def save_section(
     user,
     ip: str | None = None,
     state: ResponseState | None = None,
+    confirm_carried: bool = True,
 ) -> list[str]:
-    """Save one section's answers as a draft; returns the keys whose answers changed.
+    """Save one section's answers as a draft; returns the keys whose answers changed
+    (and leaves the rows as written in `state.saved_rows`).
+
+    Answers carried forward from an earlier checklist count as confirmed when the
+    clinician saves their section (`confirm_carried`); an autosave, which a change to any
+    other question of the section triggers, confirms nothing.
 
     Answers to items that the new answers hide (in this section or later ones) are
     removed: a hidden item is never kept as answered. The number of queries does not
@@ -164,7 +220,11 @@ def save_section(
     """
     now = timezone.now()
     state = state or load_state(response, with_flags=False)
-    _claim_draft(response, lock_version, updated_at=now)
+    changes: dict[str, Any] = {"updated_at": now}
+    if confirm_carried and response.carried_keys:
+        section_keys = {i.key for i in state.items if i.section_id == section.id}
+        changes["carried_keys"] = [k for k in response.carried_keys if k not in section_keys]
+    _claim_draft(response, lock_version, **changes)
     items = state.items
     existing = state.rows_by_item
     merged = {i.key: existing[i.id].value for i in items if i.id in existing}
@@ -206,6 +266,8 @@ def save_section(
         Answer.objects.bulk_update(to_update, ["value", "updated_at", "updated_by"])
     if to_delete:
         Answer.objects.filter(pk__in=to_delete).delete()
+    deleted = set(to_delete)
+    state.saved_rows = [r for r in existing.values() if r.pk not in deleted] + to_create
     audit.record(
         AuditEvent.Action.SECTION_SAVED,
         user=user,
@@ -747,6 +809,9 @@ def restart_response_on_current(
         amends_id=amends,
         amend_reason=amend_reason,
         restarted_from=response,
+        # Answers carried forward and not yet confirmed stay marked on the new draft.
+        carried_from_id=response.carried_from_id,
+        carried_keys=[key for key in response.carried_keys if key in kept],
         started_by=user,
         started_at=now,
         updated_at=now,

@@ -61,6 +61,9 @@ class ResponseState:
     # Answer rows by item id, for writers that update them in place.
     rows_by_item: dict[int, Answer]
     content: VersionContent
+    # Set by services.save_section: the rows as it left them, so a reply to the save
+    # (the autosave's) is drawn with load_state(rows=...) without reading them again.
+    saved_rows: list[Answer] | None = None
 
     @cached_property
     def knowledge(self) -> screening.KnowledgeBase:
@@ -276,12 +279,17 @@ def resolve_products(rows, team_id: int) -> tuple[dict, ...]:
     return tuple(products)
 
 
-def load_state(response: ChecklistResponse, *, with_flags: bool = True) -> ResponseState:
+def load_state(
+    response: ChecklistResponse, *, with_flags: bool = True, rows: list[Answer] | None = None
+) -> ResponseState:
     """Everything about one response that pages show; `with_flags=False` skips the
-    screening (and its citation query) for write paths that do not render."""
+    screening (and its citation query) for write paths that do not render. `rows`: the
+    response's answers when the caller has them all already (a save just wrote them)."""
     content = version_content(response)
     sections, items = content.sections, content.items
-    rows = {a.item_id: a for a in Answer.objects.filter(response=response)}
+    if rows is None:
+        rows = list(Answer.objects.filter(response=response))
+    rows = {a.item_id: a for a in rows}
     by_id = {i.id: i for i in items}
     raw = {by_id[item_id].key: row.value for item_id, row in rows.items() if item_id in by_id}
     answers = effective_answers(items, raw)

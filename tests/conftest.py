@@ -154,3 +154,12 @@ def second_editor(db):
     from .factories import make_editor
 
     return make_editor("second_editor")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: live_server flushes the database after each one, which would
+    empty the session-wide knowledge base for any ordinary test that came after."""
+    for item in items:
+        if "/e2e/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: "e2e" in item.keywords)

@@ -49,6 +49,10 @@ EXPECTED_QUERIES = {
     # the changed answers, audit event (+1 when answers are new: at most 10 whatever the
     # number of items).
     "section_save": 9,
+    # the save's 9 (+1: it also deletes the answers the form left blank) + the knowledge
+    # base token for the reply's cautions; the answers are not read again
+    # (load_state(rows=...)).
+    "autosave": 11,
 }
 # A cold process reads the knowledge base (12 queries: names, classes, two rule tables, the
 # places, the legal rows, the lab limits, each with its sources, and the sources) and the
@@ -66,11 +70,13 @@ def cold() -> None:
     walkthrough.forget_frozen_content()
 
 
-def count(client, method, url, data=None, *, warm: bool = True) -> int:
+def count(client, method, url, data=None, *, warm: bool = True, **headers) -> int:
     if warm:  # one request first, so the count is the steady state's
         assert client.get(url).status_code in (200, 302)
     with CaptureQueriesContext(connection) as captured:
-        answer = client.get(url) if method == "get" else client.post(url, data)
+        answer = (
+            client.get(url, **headers) if method == "get" else client.post(url, data, **headers)
+        )
         assert answer.status_code in (200, 302), answer.status_code
     # Transaction control is not counted (here the savepoints of the test's wrapping
     # transaction; bench/bench.py leaves out SQLite's BEGIN IMMEDIATE and COMMIT too).
@@ -140,6 +146,19 @@ def test_saving_a_section_whatever_the_number_of_items_changed(client, filled_re
     # Then the steady state, as bench/bench.py measures it: one answer changed.
     data.update(pregnant="no", lock_version=filled_response.lock_version)
     assert count(client, "post", url, data) == EXPECTED_QUERIES["section_save"]
+
+
+def test_an_autosave_costs_a_save_and_the_answers_for_the_reply(client, filled_response):
+    """htmx posts the section on every change; the reply (saved-at, new lock version,
+    matches and cautions) reads the answers once more."""
+    url = reverse("section", args=[filled_response.pk, "medication_interactions"])
+    data = {
+        "current_medications-0-name": "oxycodone",
+        "lock_version": filled_response.lock_version,
+    }
+    n = count(client, "post", url, data, HTTP_HX_REQUEST="true")
+    assert n <= 12
+    assert n == EXPECTED_QUERIES["autosave"]
 
 
 PAGE_URLS = {

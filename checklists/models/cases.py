@@ -158,6 +158,13 @@ class ChecklistResponse(models.Model):
     attestation = models.TextField(blank=True)
     # The flags shown at signing, frozen with the record (later knowledge edits never alter it).
     flags_snapshot = models.JSONField(default=list, blank=True)
+    # Carry forward: the earlier signed checklist whose stable answers pre-filled this one,
+    # and the item keys still awaiting the clinician's confirmation (a key leaves the list
+    # when its section is saved).
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    carried_keys = models.JSONField(default=list, blank=True)
 
     objects = ChecklistResponseQuerySet.as_manager()
 

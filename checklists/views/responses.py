@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, services
@@ -88,10 +89,17 @@ def section(request, response_id: int, section_key: str):
                 user=request.user,
                 ip=audit.client_ip(request),
                 state=state,
+                confirm_carried=not request.htmx,  # only the clinician's own save confirms
             )
         except services.StaleResponse as stale:
+            if request.htmx:  # an autosave from a stale page: say so, overwrite nothing
+                return _autosave_status(request, response, stale=True)
             return _conflict(request, stale.response, current, values)
+        if request.htmx:
+            return _autosave_status(request, response, saved=state.saved_rows)
         return _after_save(request, response, state, current)
+    if request.method == "POST" and request.htmx:
+        return _autosave_status(request, response, form=form)
     state.ensure_flags()
     return render(
         request,
@@ -102,6 +110,30 @@ def section(request, response_id: int, section_key: str):
             "current": current,
             "form": form,
             "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
+            # Pre-filled from the last signed checklist and not yet confirmed by a save.
+            "carried_keys": set(response.carried_keys),
+            "carried_on": response.carried_from.signed_at if response.carried_keys else None,
+        },
+    )
+
+
+def _autosave_status(request, response, *, saved=None, stale=False, form=None):
+    """The autosave's answer (htmx): the saved-at time, plus out-of-band swaps of the new
+    lock version (so the next autosave is not stale), the medication matches and the
+    cautions. `saved`: the answer rows the save left (not read again). Status 200 in
+    every case so htmx shows the message."""
+    problem = ""
+    if form is not None:
+        problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return render(
+        request,
+        "checklists/_autosave.html",
+        {
+            "response": response,
+            "saved_at": timezone.now() if saved is not None else None,
+            "stale": stale,
+            "problem": problem,
+            "state": load_state(response, rows=saved) if saved is not None else None,
         },
     )
 
