@@ -1,9 +1,9 @@
 """Data and a signed-in session for `make scan` (scan/run.sh), in the scan's own database.
 
-Creates a clinic team, a clinician who has set up the second factor, a case with a draft
-checklist and a signed one, and prints the key of a session that is past both login
-steps, the way the browser would hold it. Never run against a real database: run.sh
-points DATABASE_URL at a throw-away SQLite file.
+Creates a clinic team, a clinician who has set up the second factor, two cases each with
+a draft checklist (two and five sections filled), and prints the key of a session that
+is past both login steps, the way the browser would hold it. Never run against a real
+database: run.sh points DATABASE_URL at a throw-away SQLite file.
 """
 
 from __future__ import annotations
