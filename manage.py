@@ -5,8 +5,9 @@ import sys
 
 
 def main() -> None:
-    from clinic.startup import load_settings
+    from clinic.startup import load_settings, mark_code_only
 
+    mark_code_only(sys.argv)
     load_settings()
     from django.core.management import execute_from_command_line
 

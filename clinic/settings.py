@@ -15,6 +15,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic import startup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -44,13 +46,15 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
+# `manage.py makemigrations` and its like read only the code (clinic/startup.py).
+CODE_ONLY = startup.code_only
 # Demo mode creates the demo accounts; it never runs against a production database.
 DEMO_MODE = env_bool("DJANGO_DEMO")
 
 _INSECURE_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or DEMO_MODE):
+    if not (DEBUG or DEMO_MODE or CODE_ONLY):
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
@@ -64,7 +68,7 @@ ALLOWED_HOSTS = [
 ]
 if DEBUG or DEMO_MODE:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver"]
-elif not ALLOWED_HOSTS:
+elif not ALLOWED_HOSTS and not CODE_ONLY:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is not set (comma-separated host names).")
 elif any(host == "*" for host in ALLOWED_HOSTS):
     # A wildcard lets any Host header through: poisoned password-reset and absolute links.

@@ -13,6 +13,20 @@ import sys
 
 EXIT_CONFIGURATION = 78  # EX_CONFIG from sysexits.h: "configuration error"
 
+# Commands that only compare the code with itself: they serve no request, sign nothing and
+# write no row, so they run without the production secret key and host names (a build step
+# or a reviewer can ask whether models and migrations agree on a bare checkout).
+CODE_ONLY_COMMANDS = frozenset({"makemigrations"})
+
+# Set by manage.py for those commands, never from the environment, so no deployment can
+# switch the checks below off by exporting a variable.
+code_only = False
+
+
+def mark_code_only(argv: list[str]) -> None:
+    global code_only
+    code_only = len(argv) > 1 and argv[1] in CODE_ONLY_COMMANDS
+
 
 def load_settings() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")

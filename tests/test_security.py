@@ -79,6 +79,16 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(change, variable):
         assert result.stderr.count("\n") == 1
 
 
+def test_makemigrations_needs_no_production_secrets_but_serving_commands_do():
+    # Comparing models with migrations reads only the code; everything else still refuses.
+    bare = {"DATABASE_URL": "sqlite:///:memory:"}
+    compared = manage("makemigrations", "--check", "--dry-run", env=bare)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    for command in (("check",), ("migrate", "--plan"), ("runserver", "--help")):
+        refused = manage(*command, env=bare)
+        assert refused.returncode == 78 and "DJANGO_SECRET_KEY" in refused.stderr, command
+
+
 def test_csp_forbids_inline_script_plugins_base_and_framing(client):
     policy = client.get(reverse("login"))["Content-Security-Policy"]
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
