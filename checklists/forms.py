@@ -37,6 +37,13 @@ def clean_text(value: str) -> str:
     return value
 
 
+class PlainTextField(forms.CharField):
+    """Text a person types: surrounding space stripped, control characters refused."""
+
+    def clean(self, value):
+        return clean_text(super().clean(value))
+
+
 class CaseForm(forms.ModelForm):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
 
@@ -507,8 +514,8 @@ class LotForm(forms.Form):
     """A product and the lot on its label; the supplier and product are reused if known."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    supplier = forms.CharField(max_length=120, help_text="As printed on the product.")
-    product = forms.CharField(max_length=120, label="Product name")
+    supplier = PlainTextField(max_length=120, help_text="As printed on the product.")
+    product = PlainTextField(max_length=120, label="Product name")
     substance = forms.ChoiceField(choices=[("kratom", "Kratom"), ("melatonin", "Melatonin")])
     form = forms.ChoiceField(choices=Product.Form.choices, label="Form")
     labelled_amount_mg = forms.FloatField(
@@ -518,23 +525,13 @@ class LotForm(forms.Form):
         label="Labelled amount per dose (mg)",
         help_text="Needed to check melatonin content against the label.",
     )
-    lot_number = forms.CharField(max_length=60, label="Lot on the label")
+    lot_number = PlainTextField(max_length=60, label="Lot on the label")
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         if teams.count() == 1:
             self.fields["team"].widget = forms.HiddenInput()
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("supplier", "product", "lot_number"):
-            if cleaned.get(name):
-                try:
-                    cleaned[name] = clean_text(cleaned[name])
-                except ValidationError as error:
-                    self.add_error(name, error)
-        return cleaned
 
 
 MICROBE_CHOICES = [
@@ -547,8 +544,8 @@ MICROBE_CHOICES = [
 class COAForm(forms.Form):
     """A certificate of analysis for one lot: who tested it, when, and each result."""
 
-    lab_name = forms.CharField(max_length=160, label="Testing laboratory")
-    accreditation_id = forms.CharField(
+    lab_name = PlainTextField(max_length=160, label="Testing laboratory")
+    accreditation_id = PlainTextField(
         max_length=80,
         required=False,
         label="ISO/IEC 17025 accreditation number",
@@ -557,7 +554,7 @@ class COAForm(forms.Form):
     tested_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), label="Date testing was completed"
     )
-    coa_lot_number = forms.CharField(max_length=60, label="Lot printed on the COA")
+    coa_lot_number = PlainTextField(max_length=60, label="Lot printed on the COA")
     pdf = forms.FileField(label="The COA as a PDF (at most 10 MB)", required=False)
 
     def __init__(self, *args, limits, **kwargs):
@@ -585,16 +582,6 @@ class COAForm(forms.Form):
             self.sha256 = check_coa_pdf(upload)
         return upload
 
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("lab_name", "accreditation_id", "coa_lot_number"):
-            if cleaned.get(name):
-                try:
-                    cleaned[name] = clean_text(cleaned[name])
-                except ValidationError as error:
-                    self.add_error(name, error)
-        return cleaned
-
     def results(self) -> dict:
         found = {}
         for limit in self.limits:
@@ -605,26 +592,20 @@ class COAForm(forms.Form):
 
 
 class AmendForm(forms.Form):
-    reason = forms.CharField(
+    reason = PlainTextField(
         label="Why does this checklist need correcting?",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with the new revision and in the audit trail.",
     )
 
-    def clean_reason(self) -> str:
-        return clean_text(self.cleaned_data["reason"])
-
 
 class ReturnForm(forms.Form):
-    comment = forms.CharField(
+    comment = PlainTextField(
         label="What should the clinician correct?",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def clean_comment(self) -> str:
-        return clean_text(self.cleaned_data["comment"])
 
 
 class AuditFilterForm(forms.Form):
