@@ -29,9 +29,9 @@ ADDED = {
     "request id": ["checklists.request_id.RequestIdMiddleware"],
     "second factor (django-otp + gate)": [
         "django_otp.middleware.OTPMiddleware",
-        "checklists.middleware.SecondFactorMiddleware",
+        "accounts.middleware.SecondFactorMiddleware",
     ],
-    "session timeouts": ["checklists.middleware.SessionTimeoutMiddleware"],
+    "session timeouts": ["accounts.middleware.SessionTimeoutMiddleware"],
     "CSP": ["csp.middleware.CSPMiddleware"],
     "django-axes": ["axes.middleware.AxesMiddleware"],
 }

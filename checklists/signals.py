@@ -1,12 +1,12 @@
 """Audit events for authentication and permission changes.
 
 Django reports these through signals, so signals are where they are heard; each receiver
-only records an event (no other behaviour lives here).
+only records an event (no other behaviour lives here). The django-axes lockout is heard in
+accounts/lockout.py, beside the rest of the lockout.
 """
 
 from __future__ import annotations
 
-from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -38,17 +38,6 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     # The username tried is kept (truncated), never the password.
     tried = str(credentials.get("username", ""))[:150]
     audit.record(AuditEvent.Action.LOGIN_FAILED, ip=_ip(request), detail={"username": tried})
-
-
-@receiver(user_locked_out)
-def on_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
-    # django-axes sends this when an attempt reaches the limit and again for every attempt
-    # refused during the cool-off, so the trail shows how long someone kept trying.
-    audit.record(
-        AuditEvent.Action.LOCKOUT,
-        ip=_ip(request) or ip_address,
-        detail={"username": str(username or "")[:150]},
-    )
 
 
 def _who(instance) -> dict:

@@ -81,6 +81,8 @@ if BENCH_ENDPOINTS and set(ALLOWED_HOSTS) - {"127.0.0.1", "localhost", "testserv
     raise ImproperlyConfigured("BENCH_ENDPOINTS=1 is for loopback benchmarks only.")
 
 INSTALLED_APPS = [
+    # Before the admin: its registration/password_change_*.html would otherwise hide ours.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -114,8 +116,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: a session that times out says why on the login page.
-    "checklists.middleware.SessionTimeoutMiddleware",
-    "checklists.middleware.SecondFactorMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -181,7 +183,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {
-        "NAME": "checklists.passwords.MaximumLengthValidator",
+        "NAME": "accounts.passwords.MaximumLengthValidator",
         "OPTIONS": {"max_length": 128},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -215,7 +217,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 # proxy in front overwrites it, and the proxy should then rewrite REMOTE_ADDR instead.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # Cut to the longest real username before it is stored (axes' column is 255 characters).
-AXES_USERNAME_CALLABLE = "checklists.lockout.username_for_lockout"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_lockout"
 # No start-up banner on every command (it would land on stderr beside a command's output).
 AXES_VERBOSE = False
 

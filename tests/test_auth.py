@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from checklists import sessions
+from accounts import sessions
 from checklists.models import AuditEvent, ChecklistResponse
 
 from .conftest import HttpsClient, login, sign_data

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_field, from_form
 
+from accounts.forms import EnrolForm, SecondFactorForm
 from checklists import services
 from checklists.forms import (
     AmendForm,
@@ -24,13 +25,11 @@ from checklists.forms import (
     CaseForm,
     CaseSearchForm,
     COAForm,
-    EnrolForm,
     ExportFilterForm,
     LotForm,
     RestartForm,
     ReturnForm,
     RowListField,
-    SecondFactorForm,
     SectionForm,
     SignForm,
 )

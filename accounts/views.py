@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import mfa
-from ..forms import EnrolForm, SecondFactorForm
+from . import mfa
+from .forms import EnrolForm, SecondFactorForm
 
 
 def _next_url(request) -> str:

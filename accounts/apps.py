@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import lockout, sessions  # noqa: F401  (lockout: the lockout audit receiver)
+
+        # Every way in (login page, admin, test client) starts the session clocks; the
+        # signal is the one place all of them pass through.
+        user_logged_in.connect(sessions.stamp_login, dispatch_uid="accounts.stamp_login")
