@@ -1,17 +1,15 @@
 """Cross-cutting request handling: session lifetime, the second factor, no caching of
-patient pages, clear refusals."""
+patient pages."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from . import mfa, sessions
-from .access import NotClinician, ResponseLocked
 
 TIMEOUT_MESSAGES = {
     "idle": "You were signed out after 30 minutes without activity. Log in again to go on.",
@@ -82,20 +80,3 @@ class NoStoreForAuthenticatedMiddleware:
         if signed_in_before or _signed_in(request):
             add_never_cache_headers(response)
         return response
-
-    def process_exception(self, request, exception):
-        if isinstance(exception, ResponseLocked):
-            return render(
-                request,
-                "checklists/locked.html",
-                {"response": exception.response, "message": str(exception)},
-                status=409,
-            )
-        if isinstance(exception, NotClinician):
-            return render(
-                request,
-                "403.html",
-                {"message": "Only clinicians can change checklists."},
-                status=403,
-            )
-        return None

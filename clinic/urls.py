@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from checklists.views import accounts
 
+handler403 = "checklists.refusals.forbidden"
 handler500 = "checklists.views.system.server_error"
 
 urlpatterns = [
