@@ -101,3 +101,17 @@ def test_the_case_edit_link_only_for_those_who_may_edit(people, pages):
     for persona, shown in (("clinician", True), ("supervisor", False), ("auditor", False)):
         html = login(HttpsClient(), people[persona]).get(pages["case"]).content.decode()
         assert ("/edit/" in html) is shown, persona
+
+
+def test_the_author_of_a_version_in_review_is_not_offered_approve(version, editor, second_editor):
+    from checklists import services
+
+    draft = services.new_draft_from(version=version, user=editor)
+    services.submit_for_review(version=draft, user=editor)
+    url = reverse("admin:checklists_templateversion_change", args=[draft.pk])
+    approve = reverse("admin:checklists_version_workflow", args=[draft.pk, "approve"])
+    author_page = login(HttpsClient(), editor).get(url).content.decode()
+    reviewer_page = login(HttpsClient(), second_editor).get(url).content.decode()
+    assert approve not in author_page
+    assert reverse("admin:checklists_version_workflow", args=[draft.pk, "return"]) in author_page
+    assert approve in reviewer_page
