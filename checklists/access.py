@@ -1,13 +1,26 @@
-"""The only guarded lookups of cases and responses.
+"""Who may see and do what: the one home of every access rule.
 
-Every view that touches a case or a response gets it from here. A case or response the
-user may not see is a 404 (never a 403), so its existence is not disclosed.
+Two kinds of rule live here and nowhere else:
+
+- Guarded lookups (`get_case_for_user`, `get_response_for_user`, `get_lot_for_user`,
+  `get_coa_for_user`). Every view that touches a case, a response, a lot or a certificate
+  gets it from one of them. An object the user may not see is a 404 (never a 403), so its
+  existence is not disclosed.
+- Predicates ("may this user start a checklist on this case?"). Views use them to refuse,
+  write functions to refuse again, the admin to decide what it offers, and templates (through
+  the `allowed` tag) to offer only the buttons their user may press. A refusal is raised as
+  `Refused` with a sentence for the person, rendered by `refusals.py`.
+
+Permissions are Django's own (`user.has_perm`, which caches a user's permissions on the
+user object for the request); roles are groups that hold them (`roles.py`).
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Permission
-from django.db.models import OuterRef, Q, Subquery
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from .models import (
@@ -20,13 +33,30 @@ from .models import (
 )
 
 CLINICAL_PERMISSION = "checklists.change_checklistresponse"
+RETURN_PERMISSION = "checklists.return_checklistresponse"
 EXPORT_PERMISSION = "checklists.export_responses"
+AUDIT_PERMISSION = "checklists.view_auditevent"
 CONTENT_PERMISSION = "checklists.change_templateversion"
 PUBLISH_PERMISSION = "checklists.publish_templateversion"
 
 
+class Refused(PermissionDenied):
+    """The user may see the object but not do this to it: a 403 with the reason."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class NotClinician(Refused):
+    """The user may see the case but not write clinical data."""
+
+    def __init__(self, message: str = "Only clinicians can change cases and checklists."):
+        super().__init__(message)
+
+
 class ResponseLocked(Exception):
-    """A write was attempted on a response that is no longer a draft."""
+    """A write was attempted on a response that is no longer a draft (a 409)."""
 
     def __init__(self, response: ChecklistResponse):
         self.response = response
@@ -36,63 +66,116 @@ class ResponseLocked(Exception):
         )
 
 
-class NotClinician(Exception):
-    """The user may see the case but not write clinical data."""
+# --- Predicates ------------------------------------------------------------------------
 
 
-RETURN_PERMISSION = "checklists.return_checklistresponse"
-
-
-def can_return_for_amendment(user) -> bool:
-    return holds_permission(user, RETURN_PERMISSION)
+def _holds(user, permission: str) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(permission))
 
 
 def teams_for_user(user):
     return Team.objects.filter(members=user) if user.is_authenticated else Team.objects.none()
 
 
-def holds_permission(user, permission: str) -> bool:
-    """Whether the user holds a permission, directly or through a group.
-
-    The first check loads all of the user's permissions in one query and caches them on
-    the user object for the request (Django's has_perm takes two).
-    """
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    held = getattr(user, "_held_permissions", None)
-    if held is None:
-        rows = (
-            Permission.objects.filter(Q(user=user) | Q(group__user=user))
-            .values_list("content_type__app_label", "codename")
-            .distinct()
-        )
-        held = user._held_permissions = {f"{app}.{codename}" for app, codename in rows}
-    return permission in held
-
-
 def can_write_clinical(user) -> bool:
-    return holds_permission(user, CLINICAL_PERMISSION)
+    """Clinicians: create and change cases, answer, sign and amend checklists."""
+    return _holds(user, CLINICAL_PERMISSION)
 
 
-def can_view_audit(user) -> bool:
-    return holds_permission(user, "checklists.view_auditevent")
+def can_edit_case(user, case: PatientCase | None = None) -> bool:
+    """Change a visible case's details (the case came through the guarded lookup)."""
+    return can_write_clinical(user)
+
+
+def can_start_checklist(user, case: PatientCase | None = None) -> bool:
+    return can_write_clinical(user)
+
+
+def can_edit_response(user, response: ChecklistResponse) -> bool:
+    """Answer sections of a draft; signing needs the same."""
+    return response.is_draft and can_write_clinical(user)
+
+
+def can_sign(user, response: ChecklistResponse) -> bool:
+    return can_edit_response(user, response)
+
+
+def can_restart(user, response: ChecklistResponse) -> bool:
+    """Move a draft answered on an older version onto the published one."""
+    return response.on_old_version and can_edit_response(user, response)
+
+
+def can_amend(user, response: ChecklistResponse) -> bool:
+    """Correct a signed checklist through a new revision."""
+    return response.status == ChecklistResponse.Status.SIGNED and can_write_clinical(user)
+
+
+def can_return_for_amendment(user, response: ChecklistResponse | None = None) -> bool:
+    """Supervisors send a signed checklist back to the clinicians with a comment."""
+    signed = response is None or response.status == ChecklistResponse.Status.SIGNED
+    return signed and _holds(user, RETURN_PERMISSION)
+
+
+def can_add_lot(user, lot: Lot | None = None) -> bool:
+    """Record a product lot, or a certificate for one, for the user's team."""
+    return can_write_clinical(user)
 
 
 def can_export_responses(user) -> bool:
-    """Whether the user may export responses in bulk (their teams' cases only)."""
-    return holds_permission(user, EXPORT_PERMISSION)
+    """Export responses in bulk (their teams' cases only)."""
+    return _holds(user, EXPORT_PERMISSION)
+
+
+def can_view_audit(user) -> bool:
+    return _holds(user, AUDIT_PERMISSION)
 
 
 def can_edit_content(user) -> bool:
     """Content editors (and superusers): draft, submit, send back and retire versions."""
-    return holds_permission(user, CONTENT_PERMISSION)
+    return _holds(user, CONTENT_PERMISSION)
 
 
 def can_publish_content(user) -> bool:
-    """Who may approve a version; the two-person rule itself lives in the service."""
-    return holds_permission(user, PUBLISH_PERMISSION)
+    """Who may approve a version at all (the publish permission)."""
+    return _holds(user, PUBLISH_PERMISSION)
+
+
+def can_approve_version(user, version: TemplateVersion) -> bool:
+    """The two-person rule: an editor with the publish permission who neither wrote nor
+    changed the version (its author, its submitter, anyone in its rows' history)."""
+    return can_publish_content(user) and user.pk not in version.contributor_ids()
+
+
+# What templates may ask through `{% allowed "action" object as name %}`.
+ACTIONS: dict[str, Callable[..., bool]] = {
+    "create_case": lambda user, obj: can_write_clinical(user),
+    "edit_case": can_edit_case,
+    "start_checklist": can_start_checklist,
+    "edit_response": can_edit_response,
+    "sign": can_sign,
+    "restart": can_restart,
+    "amend": can_amend,
+    "return": can_return_for_amendment,
+    "add_lot": can_add_lot,
+    "export_responses": lambda user, obj: can_export_responses(user),
+    "view_audit": lambda user, obj: can_view_audit(user),
+    "edit_content": lambda user, obj: can_edit_content(user),
+    "approve_version": can_approve_version,
+}
+
+
+def allowed(user, action: str, obj=None) -> bool:
+    """Whether `user` may do `action` (a key of ACTIONS) to `obj`."""
+    return ACTIONS[action](user, obj)
+
+
+def require(condition: bool, message: str) -> None:
+    """Refuse with a 403 and this sentence unless the condition holds."""
+    if not condition:
+        raise Refused(message)
+
+
+# --- Guarded lookups ---------------------------------------------------------------------
 
 
 def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientCase:
@@ -107,7 +190,8 @@ def get_case_for_user(user, case_id: int, *, for_edit: bool = False) -> PatientC
 def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> ChecklistResponse:
     """The response, with `current_version_id` and `current_version_number` (the template's
     published version now) annotated in the same query, for the "answered against v3"
-    notice."""
+    notice. `for_edit`: refused unless the user may write clinical data (403) and the
+    response is still a draft (409)."""
     current = TemplateVersion.objects.published().filter(template_id=OuterRef("version__template"))
     response = (
         ChecklistResponse.objects.visible_to(user)
@@ -130,8 +214,6 @@ def get_response_for_user(user, response_id: int, *, for_edit: bool = False) -> 
 
 
 def get_lot_for_user(user, lot_id: int, *, for_edit: bool = False) -> Lot:
-    if for_edit and not can_write_clinical(user):
-        raise NotClinician()
     lot = (
         Lot.objects.visible_to(user)
         .select_related("product__supplier__team")
@@ -140,6 +222,8 @@ def get_lot_for_user(user, lot_id: int, *, for_edit: bool = False) -> Lot:
     )
     if lot is None:
         raise Http404("No such lot.")
+    if for_edit and not can_add_lot(user, lot):
+        raise NotClinician("Only clinicians can record lots and certificates.")
     return lot
 
 

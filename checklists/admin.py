@@ -20,7 +20,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, services
-from .access import can_edit_content, can_publish_content
+from .access import can_approve_version, can_edit_content, can_publish_content
 from .diff import diff_versions
 from .models import (
     AuditEvent,
@@ -229,14 +229,23 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         extra = dict(extra_context or {})
         if version is not None:
             steps = [*self.STEPS[version.status], ("new-draft", "New draft from this version")]
+            # Only the steps this editor may take: the author of a version in review is not
+            # offered "Approve" (the two-person rule, access.can_approve_version).
             extra["workflow_steps"] = [
                 (reverse("admin:checklists_version_workflow", args=[version.pk, step]), label)
                 for step, label in steps
+                if self._may_take(request.user, step, version)
             ]
             extra["diff_url"] = reverse("admin:checklists_version_diff", args=[version.pk])
             if version.status in (TemplateVersion.Status.DRAFT, TemplateVersion.Status.IN_REVIEW):
                 extra["problems"] = validate_version(version)
         return super().change_view(request, object_id, form_url, extra)
+
+    @staticmethod
+    def _may_take(user, step: str, version: TemplateVersion) -> bool:
+        if step == "approve":
+            return can_approve_version(user, version)
+        return can_edit_content(user)
 
     def changelist_view(self, request, extra_context=None):
         extra = {

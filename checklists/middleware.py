@@ -1,13 +1,11 @@
-"""Cross-cutting request handling: no caching of patient pages, clear refusals.
+"""Cross-cutting request handling: no caching of patient pages.
 
-The session's life and the second factor are accounts/middleware.py's."""
+The session's life and the second factor are accounts/middleware.py's; refusal pages are
+refusals.py's."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-
-from .access import NotClinician, ResponseLocked
 
 
 def _signed_in(request) -> bool:
@@ -29,20 +27,3 @@ class NoStoreForAuthenticatedMiddleware:
         if signed_in_before or _signed_in(request):
             add_never_cache_headers(response)
         return response
-
-    def process_exception(self, request, exception):
-        if isinstance(exception, ResponseLocked):
-            return render(
-                request,
-                "checklists/locked.html",
-                {"response": exception.response, "message": str(exception)},
-                status=409,
-            )
-        if isinstance(exception, NotClinician):
-            return render(
-                request,
-                "403.html",
-                {"message": "Only clinicians can change checklists."},
-                status=403,
-            )
-        return None

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     # Records the signed-in user on every content history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     "checklists.middleware.NoStoreForAuthenticatedMiddleware",
+    # A refused write on a signed checklist becomes the 409 page (refusals.py).
+    "checklists.refusals.RefusalMiddleware",
     # Last, as django-axes requires: it turns a flagged login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+handler403 = "checklists.refusals.forbidden"
 handler500 = "checklists.views.system.server_error"
 
 urlpatterns = [

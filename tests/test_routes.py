@@ -62,7 +62,9 @@ ROUTES = {
         "GET": (LOGIN, 200, 404, 200, 404, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
     },
-    "section": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 200, 404, 403, 404, 403)},
+    # Supervisors and auditors may read a draft but not answer it: the section page sends
+    # them to the read-only checklist instead of offering Save buttons they would be refused.
+    "section": {"GET": (LOGIN, 200, 404, 302, 404, 302), "POST": (LOGIN, 200, 404, 403, 404, 403)},
     "review": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "sign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 404, 403)},
     "amend": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 302, 404, 403, 404, 403)},
@@ -104,7 +106,8 @@ ROUTES = {
         "GET": (LOGIN, 200, 404, 200, 404, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
     },
-    "coa_new": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 403, 403)},
+    # An editor outside the lot's team is told it does not exist, as for every team object.
+    "coa_new": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 404, 403)},
     "coa_download": {
         "GET": (LOGIN, 200, 404, 200, 404, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),

@@ -6,14 +6,13 @@ import csv
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .. import audit
-from ..access import can_view_audit
+from ..access import Refused, can_view_audit
 from ..forms import AuditFilterForm
 from ..models import AuditEvent
 
@@ -55,7 +54,7 @@ def _rows(events):
 @require_GET
 def audit_trail(request):
     if not can_view_audit(request.user):
-        raise PermissionDenied("Only auditors can see the audit trail.")
+        raise Refused("Only auditors can see the audit trail.")
     form = AuditFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else {}
     events = AuditEvent.objects.matching(filters).order_by("-at", "-id")

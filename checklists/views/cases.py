@@ -14,6 +14,7 @@ from .. import audit, services
 from ..access import (
     NotClinician,
     can_export_responses,
+    can_start_checklist,
     can_write_clinical,
     get_case_for_user,
     teams_for_user,
@@ -108,7 +109,9 @@ def case_detail(request, case_id: int):
 @login_required
 @require_POST
 def checklist_start(request, case_id: int):
-    case = get_case_for_user(request.user, case_id, for_edit=True)
+    case = get_case_for_user(request.user, case_id)
+    if not can_start_checklist(request.user, case):
+        raise NotClinician("Only clinicians can start a checklist.")
     try:
         response = services.start_response(
             case=case, user=request.user, ip=audit.client_ip(request)

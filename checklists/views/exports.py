@@ -7,12 +7,11 @@ lookup); the bulk CSV needs the export permission and covers the user's teams' c
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from .. import audit
-from ..access import can_export_responses, get_response_for_user
+from ..access import Refused, can_export_responses, get_response_for_user
 from ..exports import csv as csv_export
 from ..exports.document import CaseNote, build_note
 from ..exports.fhir import render_fhir_json
@@ -80,7 +79,7 @@ def fhir_json(request, response_id: int):
 @require_GET
 def responses_csv(request):
     if not can_export_responses(request.user):
-        raise PermissionDenied("Bulk export needs the export permission.")
+        raise Refused("Bulk export needs the export permission (supervisors and auditors).")
     form = ExportFilterForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())

@@ -9,13 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, services
-from ..access import (
-    NotClinician,
-    can_write_clinical,
-    get_coa_for_user,
-    get_lot_for_user,
-    teams_for_user,
-)
+from ..access import NotClinician, can_add_lot, get_coa_for_user, get_lot_for_user, teams_for_user
 from ..forms import COAForm, LotForm
 from ..models import AuditEvent, LabLimit, Lot
 
@@ -29,8 +23,8 @@ def lot_list(request):
         teams=teams,
         initial={"team": teams.first()},
     )
-    if request.method == "POST" and not can_write_clinical(request.user):
-        raise NotClinician()
+    if request.method == "POST" and not can_add_lot(request.user):
+        raise NotClinician("Only clinicians can record lots and certificates.")
     if request.method == "POST" and form.is_valid():
         lot = services.create_lot(
             user=request.user, ip=audit.client_ip(request), **form.cleaned_data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import audit, services
 from ..access import (
     NotClinician,
+    Refused,
+    can_edit_response,
     can_return_for_amendment,
     can_write_clinical,
     get_response_for_user,
@@ -43,9 +44,6 @@ def response_detail(request, response_id: int):
             "response": response,
             "state": state,
             "next_section": next_section,
-            "can_edit": response.is_draft and can_write_clinical(request.user),
-            "can_amend": response.status == "signed" and can_write_clinical(request.user),
-            "can_return": response.status == "signed" and can_return_for_amendment(request.user),
             "chain": response.revision_chain(),
             "changes": revision_changes(state),
             "returns": response.amendment_requests.select_related("requested_by"),
@@ -63,8 +61,8 @@ def section(request, response_id: int, section_key: str):
     current = state.section(section_key)
     if current is None:
         raise Http404("No such section.")
-    if not response.is_draft:
-        messages.info(request, "This checklist is signed; it is shown read-only.")
+    if not can_edit_response(request.user, response):
+        messages.info(request, _read_only_reason(response))
         return redirect("response_detail", response_id=response.pk)
     form = SectionForm(
         request.POST if request.method == "POST" else None,
@@ -115,6 +113,12 @@ def section(request, response_id: int, section_key: str):
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
         },
     )
+
+
+def _read_only_reason(response) -> str:
+    if response.is_draft:
+        return "Only clinicians of the team can change answers; they are shown read-only here."
+    return f"This checklist is {response.get_status_display().lower()}; it is shown read-only."
 
 
 def _autosave_status(request, response, *, saved=None, stale=False, form=None):
@@ -238,8 +242,10 @@ def sign(request, response_id: int):
 @require_POST
 def amend(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
+    # The role is refused here; a response that cannot be amended (a draft, a superseded
+    # revision) is the write function's to explain.
     if not can_write_clinical(request.user):
-        raise NotClinician()
+        raise NotClinician("Only clinicians can amend a signed checklist.")
     form = AmendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the reason for the amendment; nothing was changed.")
@@ -268,7 +274,7 @@ def amend(request, response_id: int):
 def return_for_amendment(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
     if not can_return_for_amendment(request.user):
-        raise PermissionDenied("Only supervisors can return a checklist for amendment.")
+        raise Refused("Only supervisors can return a checklist for amendment.")
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:

@@ -1,0 +1,15 @@
+"""`{% allowed "action" object as name %}`: templates ask access.py which buttons to offer,
+so no page offers an action its user would be refused."""
+
+from __future__ import annotations
+
+from django import template
+
+from .. import access
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def allowed(context, action: str, obj=None) -> bool:
+    return access.allowed(context["request"].user, action, obj)
