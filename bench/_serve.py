@@ -95,7 +95,8 @@ def prepare(drafts: int) -> dict:
     from django.core.management import call_command
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from checklists import services
+    from checklists.cases.cases import create_case
+    from checklists.cases.drafts import start_response
     from checklists.models import Team
     from checklists.roles import CLINICIAN, ensure_roles
 
@@ -113,10 +114,10 @@ def prepare(drafts: int) -> dict:
     call_command("collectstatic", interactive=False, verbosity=0)
     ids = []
     for _ in range(drafts):
-        case = services.create_case(
+        case = create_case(
             user=user, team=team, reference=f"SB-{secrets.token_hex(4)}", jurisdiction="US-TX"
         )
-        ids.append(services.start_response(case=case, user=user).pk)
+        ids.append(start_response(case=case, user=user).pk)
     return {"responses": ids, "totp_key": device.key}
 
 

@@ -2,15 +2,15 @@
 
 Templates, versions, sections and items (with inlines and ordering), sources and the
 knowledge tables, each with search, filters and its change history. A version moves
-through its workflow only by the buttons and actions below, which call the services;
-content of a version in review, published or retired shows read-only.
+through its workflow only by the buttons and actions below, which call the write
+functions of authoring/workflow.py; content of a version in review, published or retired
+shows read-only.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -19,8 +19,9 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import audit, services
+from . import audit
 from .access import can_approve_version, can_edit_content, can_publish_content
+from .authoring import workflow
 from .diff import diff_versions
 from .models import (
     AuditEvent,
@@ -174,11 +175,11 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         TemplateVersion.Status.RETIRED: [],
     }
     SERVICES = {
-        "submit": services.submit_for_review,
-        "approve": services.approve_and_publish,
-        "return": services.return_to_draft,
-        "retire": services.retire_version,
-        "new-draft": services.new_draft_from,
+        "submit": workflow.submit_for_review,
+        "approve": workflow.approve_and_publish,
+        "return": workflow.return_to_draft,
+        "retire": workflow.retire_version,
+        "new-draft": workflow.new_draft_from,
     }
 
     def get_fields(self, request, obj=None):
@@ -205,8 +206,8 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             # A version added here starts empty as a draft; "new draft from" copies one.
-            last = obj.template.versions.aggregate(n=Max("number"))["n"] or 0
-            obj.number, obj.author = last + 1, request.user
+            obj.number = workflow.next_version_number(obj.template)
+            obj.author = request.user
         super().save_model(request, obj, form, change)
 
     def get_urls(self):
@@ -269,7 +270,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             result = self.SERVICES[step](
                 version=version, user=request.user, ip=audit.client_ip(request)
             )
-        except services.WorkflowRefused as refusal:
+        except workflow.WorkflowRefused as refusal:
             for reason in refusal.reasons:
                 messages.error(request, reason)
         else:
@@ -335,7 +336,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
                 result = self.SERVICES[step](
                     version=version, user=request.user, ip=audit.client_ip(request)
                 )
-            except services.WorkflowRefused as refusal:
+            except workflow.WorkflowRefused as refusal:
                 self.message_user(
                     request, f"{version}: {' '.join(refusal.reasons)}", messages.ERROR
                 )

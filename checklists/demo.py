@@ -10,7 +10,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services
+from .cases.cases import create_case
+from .cases.drafts import DEFAULT_TEMPLATE_SLUG, NoPublishedVersion, save_section, start_response
+from .cases.readmodel import load_state
+from .cases.signing import amend_response, record_signature
 from .conditions import condition_holds
 from .models import (
     Acknowledgement,
@@ -24,15 +27,14 @@ from .models import (
     TemplateVersion,
 )
 from .roles import AUDITOR, CLINICIAN, CONTENT_EDITOR, SUPERVISOR, ensure_roles
-from .walkthrough import load_state
 
 ACK_REASONS = ["advised_against", "prescriber_informed", "monitoring_planned", "other"]
 
 DEMO_TEAM, OTHER_TEAM = "Demo Clinic", "Other Clinic"
 
-# The first PROTOTYPES cases go through the services one by one (exactly what a clinician
-# would produce); every later case is a bulk copy of one of them, so 50,000 cases take
-# minutes instead of hours and are just as valid.
+# The first PROTOTYPES cases go through the write functions one by one (exactly what a
+# clinician would produce); every later case is a bulk copy of one of them, so 50,000
+# cases take minutes instead of hours and are just as valid.
 PROTOTYPES = 40
 BATCH = 1000
 # Beyond the prototypes, cases also go to synthetic teams, one per CASES_PER_EXTRA_TEAM
@@ -128,7 +130,7 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
                 values[item.key] = value
                 if value is not None:
                     answers[item.key] = value
-        services.save_section(
+        save_section(
             response=response,
             section=section,
             values=values,
@@ -139,12 +141,10 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
 
 def _published_version() -> TemplateVersion:
     version = (
-        TemplateVersion.objects.published()
-        .filter(template__slug=services.DEFAULT_TEMPLATE_SLUG)
-        .first()
+        TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
     )
     if version is None:
-        raise services.NoPublishedVersion("Run load_default_content first.")
+        raise NoPublishedVersion("Run load_default_content first.")
     return version
 
 
@@ -155,7 +155,9 @@ def _sign(response: ChecklistResponse, user, rng: random.Random) -> None:
         for f in flags
         if f.needs_acknowledgement
     }
-    services.sign_response(
+    # A synthetic clinician has no one to type a password: the signature is recorded
+    # without sign_response's check of who is signing.
+    record_signature(
         acknowledgements=acknowledgements,
         response=response,
         user=user,
@@ -165,11 +167,11 @@ def _sign(response: ChecklistResponse, user, rng: random.Random) -> None:
 
 
 def _seed_one(index: int, seed: int, teams, team_users, rng: random.Random) -> None:
-    """One case through the services: empty, a draft, signed, or signed then amended."""
+    """One case through the write functions: empty, a draft, signed, or signed then amended."""
     team_name = DEMO_TEAM if rng.random() < 0.8 else OTHER_TEAM
     user = rng.choice(team_users[team_name])
     stage = rng.random()
-    case = services.create_case(
+    case = create_case(
         user=user,
         team=teams[team_name],
         reference=f"S{seed}-{index + 1:05d}",
@@ -178,7 +180,7 @@ def _seed_one(index: int, seed: int, teams, team_users, rng: random.Random) -> N
     )
     if stage < 0.15:
         return
-    response = services.start_response(case=case, user=user)
+    response = start_response(case=case, user=user)
     full = stage >= 0.45
     fill_response(response, user, rng, sections=5 if full else rng.randint(1, 4))
     if not full:
@@ -186,7 +188,7 @@ def _seed_one(index: int, seed: int, teams, team_users, rng: random.Random) -> N
     _sign(response, user, rng)
     if stage >= 0.85:
         # Amended: the signed revision is corrected, the correction signed (superseding it).
-        draft = services.amend_response(
+        draft = amend_response(
             response=response, user=user, reason="Synthetic correction of the plan."
         )
         plan = draft.version.sections.get(key="plan_and_monitoring")
@@ -203,7 +205,7 @@ def fill_response_section(response, section, user, rng) -> None:
     for item in section.items.order_by("position"):
         if condition_holds(item.show_when, answers):
             values[item.key] = synthetic_value(item, rng, response.case)
-    services.save_section(
+    save_section(
         response=response,
         section=section,
         values=values,
@@ -378,7 +380,7 @@ def _insert(model, columns: list[str], rows: list[tuple]) -> None:
 def seed_cases(count: int, seed: int) -> int:
     """Create `count` deterministic cases (skipping references already present).
 
-    Cases 1 to PROTOTYPES are made through the services (create, start, save each
+    Cases 1 to PROTOTYPES are made through the write functions (create, start, save each
     section, sign with acknowledgements, amend). Later cases copy one of those, chosen
     by the seed, with bulk_create (case, revisions, answers, medications,
     acknowledgements and audit events), into the demo teams and synthetic ones.

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -25,7 +25,10 @@ from .models import (
     Product,
     Team,
 )
-from .uploads import check_coa_pdf
+from .suppliers.certificate_pdf import check_coa_pdf
+
+if TYPE_CHECKING:
+    from .cases.signing import SignRefused
 
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
 TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
@@ -394,6 +397,9 @@ def ack_field_prefix(flag_code: str) -> str:
 
 
 class SignForm(forms.Form):
+    """The signature's inputs. The password and the code are checked by sign_response,
+    which refuses with the reason shown here by show_refusal."""
+
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     password = forms.CharField(
         label="Your password",
@@ -449,13 +455,6 @@ class SignForm(forms.Form):
                 continue
             if cleaned.get(f"{prefix}_reason") == "other" and not cleaned[f"{prefix}_comment"]:
                 self.add_error(f"{prefix}_comment", "Explain the reason when you choose Other.")
-        # The code is checked last, and only when all else holds: a code is good once, so it
-        # is not spent on a form that is refused for another reason.
-        if self.needs_code and not self.errors:
-            try:
-                mfa.verify_code(self.user, cleaned.get("otp_token", ""))
-            except mfa.CodeRefused as refusal:
-                self.add_error("otp_token", f"{refusal} Nothing was signed.")
         return cleaned
 
     def acknowledgements(self) -> dict[str, tuple[str, str]]:
@@ -468,11 +467,11 @@ class SignForm(forms.Form):
             for flag in self.ack_flags
         }
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That password is not right. Nothing was signed.")
-        return password
+    def show_refusal(self, refusal: SignRefused) -> None:
+        """Show why sign_response refused on the field it is about (the password, the
+        code) or above the form."""
+        field = {"password": "password", "code": "otp_token"}.get(refusal.field or "")
+        self.add_error(field, str(refusal))
 
 
 class LotForm(forms.Form):
@@ -544,7 +543,7 @@ class COAForm(forms.Form):
     def clean_pdf(self):
         upload = self.cleaned_data.get("pdf")
         if upload:
-            self.sha256 = check_coa_pdf(upload)
+            check_coa_pdf(upload)
         return upload
 
     def results(self) -> dict:

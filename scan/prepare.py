@@ -30,7 +30,8 @@ def main() -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from checklists import services
+    from checklists.cases.cases import create_case
+    from checklists.cases.drafts import start_response
     from checklists.demo import fill_response
     from checklists.models import Team
     from checklists.roles import CLINICIAN, ensure_roles
@@ -48,10 +49,8 @@ def main() -> None:
 
     rng = random.Random(8)  # noqa: S311 (synthetic data)
     for number in (1, 2):
-        case = services.create_case(
-            user=user, team=team, reference=f"SCAN-{number}", jurisdiction="US-TX"
-        )
-        response = services.start_response(case=case, user=user)
+        case = create_case(user=user, team=team, reference=f"SCAN-{number}", jurisdiction="US-TX")
+        response = start_response(case=case, user=user)
         fill_response(response, user, rng, sections=5 if number == 2 else 2)
 
     client = Client()

@@ -9,7 +9,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from checklists import services
+from checklists.cases.cases import create_case
+from checklists.cases.drafts import DEFAULT_TEMPLATE_SLUG, save_section, start_response
+from checklists.cases.signing import record_signature
 from checklists.models import (
     ChecklistResponse,
     ChecklistTemplate,
@@ -22,6 +24,7 @@ from checklists.models import (
     TemplateVersion,
 )
 from checklists.roles import CLINICIAN, CONTENT_EDITOR, ensure_roles
+from checklists.suppliers.lots import add_certificate, create_lot
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -85,7 +88,7 @@ def make_source(key: str = "seed-pain-sleep") -> Source:
 
 
 def make_version(
-    *, extra_items: int = 0, publish: bool = True, slug: str = services.DEFAULT_TEMPLATE_SLUG
+    *, extra_items: int = 0, publish: bool = True, slug: str = DEFAULT_TEMPLATE_SLUG
 ) -> TemplateVersion:
     """A five-section checklist shaped like the default one, small and predictable.
 
@@ -205,13 +208,13 @@ def make_version(
 
 
 def make_case(team: Team, user, reference: str | None = None, **extra) -> PatientCase:
-    return services.create_case(
+    return create_case(
         user=user, team=team, reference=reference or f"REF-{next(_counter)}", **extra
     )
 
 
 def make_response(case: PatientCase, user):
-    return services.start_response(case=case, user=user)
+    return start_response(case=case, user=user)
 
 
 def make_bulk_responses(
@@ -257,7 +260,7 @@ COMPLETE_ANSWERS = {
 def fill(response, user, answers=COMPLETE_ANSWERS) -> None:
     for section in response.version.sections.order_by("position"):
         response.refresh_from_db(fields=["lock_version"])
-        services.save_section(
+        save_section(
             response=response,
             section=section,
             values=answers.get(section.key, {}),
@@ -279,12 +282,12 @@ def load_knowledge() -> None:
 
 def sign(response, user, reason: str = "advised_against"):
     """Sign a complete draft, acknowledging every serious flag with `reason`."""
-    from checklists.walkthrough import load_state
+    from checklists.cases.readmodel import load_state
 
     response.refresh_from_db()
     flags = load_state(response).flags
     acks = {f.code: (reason, "") for f in flags if f.needs_acknowledgement}
-    return services.sign_response(
+    return record_signature(
         response=response,
         user=user,
         attestation="ok",
@@ -300,7 +303,7 @@ def make_lot_with_certificate(team: Team, user, *, tested_on=None):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from pypdf import PdfWriter
 
-    lot = services.create_lot(
+    lot = create_lot(
         user=user,
         team=team,
         supplier="S",
@@ -313,7 +316,7 @@ def make_lot_with_certificate(team: Team, user, *, tested_on=None):
     writer, buffer = PdfWriter(), io.BytesIO()
     writer.add_blank_page(width=100, height=100)
     writer.write(buffer)
-    certificate = services.add_certificate(
+    certificate = add_certificate(
         user=user,
         lot=lot,
         lab_name="Lab",
@@ -322,6 +325,5 @@ def make_lot_with_certificate(team: Team, user, *, tested_on=None):
         tested_on=tested_on or timezone.localdate(),
         results={},
         upload=SimpleUploadedFile("c.pdf", buffer.getvalue()),
-        sha256="x",
     )
     return lot, certificate

@@ -8,7 +8,7 @@ from checklists.forms import ack_field_prefix
 from checklists.models import Acknowledgement, InteractionRule, LegalStatus, MedicationEntry
 
 from .conftest import sign_data
-from .factories import fill, make_response
+from .factories import PASSWORD, fill, make_response
 
 pytestmark = pytest.mark.django_db
 OPIOID = "interaction:kratom:opioid-agonists"
@@ -62,11 +62,15 @@ def test_other_needs_a_comment(clinician_client, risky):
 
 
 def test_service_refuses_a_sign_without_acknowledgements(risky, clinician):
-    from checklists import services
+    from checklists.cases.signing import SignRefused, sign_response
 
-    with pytest.raises(services.SignRefused, match="need an acknowledgement"):
-        services.sign_response(
-            response=risky, user=clinician, attestation="ok", lock_version=risky.lock_version
+    with pytest.raises(SignRefused, match="need an acknowledgement"):
+        sign_response(
+            response=risky,
+            user=clinician,
+            password=PASSWORD,
+            attestation="ok",
+            lock_version=risky.lock_version,
         )
     risky.refresh_from_db()
     assert risky.is_draft

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checklists import services
+from checklists.authoring.workflow import new_draft_from
 from checklists.models import InteractionRule, Source, Substance, VariabilityRule
 
 from .conftest import login
@@ -40,7 +40,7 @@ def build(size: int, editor) -> None:
     for slug in ("kratom-melatonin-intake", "second-template"):
         version = make_version(slug=slug, extra_items=5 * size)
         for _ in range(size - 1):
-            version = services.new_draft_from(version=version, user=editor)
+            version = new_draft_from(version=version, user=editor)
     for n in range(10 * size):
         make_source(f"extra-source-{size}-{n}")
     rule = InteractionRule.objects.order_by("code").first()

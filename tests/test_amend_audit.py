@@ -8,7 +8,9 @@ import pytest
 from django.db import close_old_connections, connection
 from django.urls import reverse
 
-from checklists import audit, services
+from checklists import audit
+from checklists.cases.drafts import StaleResponse, save_section
+from checklists.cases.signing import amend_response
 from checklists.models import (
     AmendmentRequest,
     Answer,
@@ -132,11 +134,11 @@ class TestAmendment:
 
 
 def test_two_concurrent_amendments_one_is_refused(signed, clinician, colleague):
-    from checklists.services import AmendRefused
+    from checklists.cases.signing import AmendRefused
 
-    services.amend_response(response=signed, user=clinician, reason="a")
+    amend_response(response=signed, user=clinician, reason="a")
     with pytest.raises(AmendRefused):
-        services.amend_response(response=signed, user=colleague, reason="b")
+        amend_response(response=signed, user=colleague, reason="b")
 
 
 class TestLostUpdates:
@@ -202,7 +204,7 @@ def test_200_rounds_of_two_concurrent_saves_exactly_one_wins(version):
             try:
                 barrier.wait()
                 mine = ChecklistResponse.objects.get(pk=response.pk)
-                services.save_section(
+                save_section(
                     response=mine,
                     section=section,
                     user=users[n],
@@ -210,7 +212,7 @@ def test_200_rounds_of_two_concurrent_saves_exactly_one_wins(version):
                     lock_version=lock,
                 )
                 winners.append((round_number, n))
-            except services.StaleResponse:
+            except StaleResponse:
                 conflicts.append((round_number, n))
             except Exception as error:  # surfaced by the assertion below
                 errors.append(repr(error))
@@ -244,7 +246,7 @@ def test_a_failure_between_answers_and_audit_leaves_the_database_unchanged(
 
     monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):
-        services.save_section(
+        save_section(
             response=response,
             section=section,
             user=clinician,

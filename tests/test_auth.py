@@ -14,6 +14,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import sessions
+from checklists.cases.readmodel import load_state
+from checklists.cases.signing import SignerNotConfirmed, sign_response
 from checklists.models import AuditEvent, ChecklistResponse
 
 from .conftest import HttpsClient, login, sign_data
@@ -344,6 +346,38 @@ class TestSigningAsksForTheSecondFactor:
             assert client.post(reverse("sign", args=[ready.pk]), data).status_code == 302
         ready.refresh_from_db()
         assert ready.status == ChecklistResponse.Status.SIGNED
+
+    def test_the_write_function_checks_the_password_then_the_code(self, clinician, ready):
+        device = make_totp_device(clinician)
+        flags = load_state(ready).flags
+        acks = {f.code: ("advised_against", "") for f in flags if f.needs_acknowledgement}
+
+        def attempt(password, code):
+            ready.refresh_from_db()
+            return sign_response(
+                response=ready,
+                user=clinician,
+                password=password,
+                code=code,
+                attestation="ok",
+                lock_version=ready.lock_version,
+                acknowledgements=acks,
+            )
+
+        with pytest.raises(SignerNotConfirmed) as wrong_password:
+            attempt("not my password", recovery_code(clinician))
+        assert wrong_password.value.field == "password"
+        assert str(wrong_password.value) == "That password is not right. Nothing was signed."
+        with pytest.raises(SignerNotConfirmed) as wrong_code:
+            attempt(PASSWORD, "000000")
+        assert wrong_code.value.field == "code"
+        assert str(wrong_code.value).endswith("Nothing was signed.")
+        # The refused code still counts against the device (django-otp slows guessing).
+        device.refresh_from_db()
+        assert device.throttling_failure_count == 1
+        ready.refresh_from_db()
+        assert ready.is_draft
+        assert attempt(PASSWORD, recovery_code(clinician)).status == ChecklistResponse.Status.SIGNED
 
     def test_no_code_asked_of_a_demo_user_without_one(self, settings, clinician, ready):
         settings.MFA_REQUIRED = False

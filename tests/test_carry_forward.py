@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from checklists import services
+from checklists.cases.drafts import start_response
+from checklists.cases.restart import restart_response_on_current
 from checklists.models import Answer, AuditEvent
 
 from .factories import COMPLETE_ANSWERS, fill, make_response, sign
@@ -88,7 +89,7 @@ def test_nothing_is_carried_from_a_draft(clinician_client, clinician, case, vers
 
 
 def test_first_checklist_on_a_case_starts_empty(clinician, case, version):
-    response = services.start_response(case=case, user=clinician)
+    response = start_response(case=case, user=clinician)
     assert response.carried_keys == [] and not response.answers.exists()
 
 
@@ -103,7 +104,7 @@ def test_a_restart_on_a_new_version_keeps_the_marks_still_unconfirmed(
     response = _start(clinician_client, case)
     publish_v2(version, editor, second_editor, lambda draft: None)
 
-    new = services.restart_response_on_current(
+    new = restart_response_on_current(
         response=response, user=clinician, lock_version=response.lock_version
     ).response
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import from_field, from_form
 
 from accounts.forms import EnrolForm, SecondFactorForm
-from checklists import services
+from checklists.cases.readmodel import load_state
+from checklists.cases.signing import amend_response, return_for_amendment
 from checklists.forms import (
     AmendForm,
     AuditFilterForm,
@@ -35,7 +36,7 @@ from checklists.forms import (
 )
 from checklists.models import Answer, Item, LabLimit, Team
 from checklists.roles import AUDITOR, SUPERVISOR
-from checklists.walkthrough import load_state
+from checklists.suppliers.lots import create_lot
 
 from .conftest import HttpsClient, login
 from .factories import (
@@ -340,7 +341,7 @@ def test_lots_comments_and_reasons_are_escaped_where_shown(
 ):
     settings.MEDIA_ROOT = tmp_path
     text = text.strip()
-    lot = services.create_lot(
+    lot = create_lot(
         user=clinician,
         team=team,
         supplier=text[:120],
@@ -356,8 +357,8 @@ def test_lots_comments_and_reasons_are_escaped_where_shown(
         assert_escaped(page.text, text[:60])
     signed = sign(ready, clinician)
     boss = make_user("boss", role=SUPERVISOR, teams=[team])
-    services.return_for_amendment(response=signed, user=boss, comment=text)
-    amendment = services.amend_response(response=signed, user=clinician, reason=text)
+    return_for_amendment(response=signed, user=boss, comment=text)
+    amendment = amend_response(response=signed, user=clinician, reason=text)
     for response in (signed, amendment):
         page = clinician_client.get(reverse("response_detail", args=[response.pk]))
         assert page.status_code == 200

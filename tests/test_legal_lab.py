@@ -420,6 +420,29 @@ def test_a_valid_pdf_is_stored_privately_with_its_hash(
     assert upload(other, lot, "x.pdf", content).status_code == 404
 
 
+def test_add_certificate_stores_the_hash_of_the_file_it_stores(lot, clinician, media):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from checklists.suppliers.lots import add_certificate
+
+    content = real_pdf()
+    coa = add_certificate(
+        user=clinician,
+        lot=lot,
+        lab_name="Acme Labs",
+        accreditation_id="",
+        tested_on=datetime.date(2026, 6, 1),
+        coa_lot_number="K-100",
+        results={},
+        upload=SimpleUploadedFile("coa.pdf", content),
+    )
+    assert coa.sha256 == hashlib.sha256(content).hexdigest()
+    with coa.pdf.open("rb") as stored:
+        assert stored.read() == content
+
+
 HOSTILE = [
     ("program.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "not a PDF"),
     ("page.pdf", b"<!doctype html><html><script>alert(1)</script></html>", "not a PDF"),

@@ -104,10 +104,10 @@ def test_the_case_edit_link_only_for_those_who_may_edit(people, pages):
 
 
 def test_the_author_of_a_version_in_review_is_not_offered_approve(version, editor, second_editor):
-    from checklists import services
+    from checklists.authoring import workflow
 
-    draft = services.new_draft_from(version=version, user=editor)
-    services.submit_for_review(version=draft, user=editor)
+    draft = workflow.new_draft_from(version=version, user=editor)
+    workflow.submit_for_review(version=draft, user=editor)
     url = reverse("admin:checklists_templateversion_change", args=[draft.pk])
     approve = reverse("admin:checklists_version_workflow", args=[draft.pk, "approve"])
     author_page = login(HttpsClient(), editor).get(url).content.decode()

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from checklists import refdata, walkthrough
+from checklists import refdata
+from checklists.cases import readmodel
 
 from .conftest import login
 from .factories import (
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 # Change them only with a reason in the commit message.
 #
 # Counts are for a warm process: the knowledge base and the published version's sections,
-# items and citations are already in memory (checklists/refdata.py, walkthrough.py), and
+# items and citations are already in memory (checklists/refdata.py, cases/readmodel.py), and
 # one query checks that the knowledge base is still current. `COLD_EXTRA` is what the
 # first request of a process (or the first after an editor's change) adds.
 EXPECTED_QUERIES = {
@@ -68,7 +69,7 @@ def is_transaction_control(sql: str) -> bool:
 def cold() -> None:
     """Forget what this process holds, as a freshly started worker would."""
     refdata.clear()
-    walkthrough.forget_frozen_content()
+    readmodel.forget_frozen_content()
 
 
 def count(client, method, url, data=None, *, warm: bool = True, **headers) -> int:

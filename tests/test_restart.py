@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from checklists import services
+from checklists.authoring.workflow import approve_and_publish, new_draft_from, submit_for_review
+from checklists.cases.restart import NothingToRestart, restart_response_on_current
 from checklists.diff import diff_versions
 from checklists.models import Answer, AuditEvent, ChecklistResponse, Citation, Item
 
@@ -15,10 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def publish_v2(v1, editor, second_editor, change):
     """A second version made through the workflow, after `change(draft)`."""
-    draft = services.new_draft_from(version=v1, user=editor)
+    draft = new_draft_from(version=v1, user=editor)
     change(draft)
-    services.submit_for_review(version=draft, user=editor)
-    return services.approve_and_publish(version=draft, user=second_editor)
+    submit_for_review(version=draft, user=editor)
+    return approve_and_publish(version=draft, user=second_editor)
 
 
 def rework(draft):
@@ -96,7 +97,7 @@ class TestDiff:
         }
 
     def test_conditions_are_described_with_prompts_and_labels(self, v1, editor):
-        draft = services.new_draft_from(version=v1, user=editor)
+        draft = new_draft_from(version=v1, user=editor)
         item = draft.items.get(key="combined_use")
         item.show_when = {"item": "substances_in_use", "op": "in", "value": ["kratom", "melatonin"]}
         item.save()
@@ -108,7 +109,7 @@ class TestDiff:
         )
 
     def test_no_difference(self, v1, editor):
-        assert diff_versions(v1, services.new_draft_from(version=v1, user=editor)).is_empty
+        assert diff_versions(v1, new_draft_from(version=v1, user=editor)).is_empty
 
 
 class TestNotice:
@@ -143,7 +144,7 @@ class TestNotice:
 
 class TestRestart:
     def test_carries_answers_whose_keys_and_codes_still_exist(self, old_draft, v2, clinician):
-        result = services.restart_response_on_current(
+        result = restart_response_on_current(
             response=old_draft, user=clinician, lock_version=old_draft.lock_version
         )
         new = result.response
@@ -168,7 +169,7 @@ class TestRestart:
 
     def test_the_old_draft_is_kept_read_only(self, old_draft, v2, clinician):
         before = list(old_draft.answers.values_list("item_id", "value"))
-        services.restart_response_on_current(
+        restart_response_on_current(
             response=old_draft, user=clinician, lock_version=old_draft.lock_version
         )
         old_draft.refresh_from_db()
@@ -213,8 +214,8 @@ class TestRestart:
         assert not ChecklistResponse.objects.filter(restarted_from=old_draft).exists()
 
     def test_nothing_to_restart_on_the_current_version(self, old_draft, clinician):
-        with pytest.raises(services.NothingToRestart):
-            services.restart_response_on_current(
+        with pytest.raises(NothingToRestart):
+            restart_response_on_current(
                 response=old_draft, user=clinician, lock_version=old_draft.lock_version
             )
         assert Answer.objects.filter(response=old_draft).count() > 0

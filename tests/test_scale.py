@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from checklists import services
+from checklists.cases.drafts import save_section
 from checklists.models import (
     Acknowledgement,
     Answer,
@@ -23,7 +23,7 @@ from .factories import load_knowledge, make_case, make_response, make_team, make
 
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_writers_never_see_database_is_locked(version):
-    """8 threads each save their own draft 10 times through services, all at once: on a
+    """8 threads each save their own draft 10 times through save_section, all at once: on a
     file SQLite database (WAL, IMMEDIATE) they queue instead of failing."""
     load_knowledge()
     team = make_team()
@@ -39,7 +39,7 @@ def test_eight_concurrent_writers_never_see_database_is_locked(version):
             response = responses[n]
             for round_number in range(10):
                 response.refresh_from_db(fields=["lock_version"])
-                services.save_section(
+                save_section(
                     response=response,
                     section=section,
                     user=users[n],

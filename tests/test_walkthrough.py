@@ -169,12 +169,12 @@ class TestSignedChecklistRefusesWrites:
         assert signed.signed_at == signed_at
 
     def test_service_refuses_even_with_the_current_lock_version(self, signed, clinician):
-        from checklists import services
         from checklists.access import ResponseLocked
+        from checklists.cases.drafts import save_section
 
         section = signed.version.sections.get(key="plan_and_monitoring")
         with pytest.raises(ResponseLocked):
-            services.save_section(
+            save_section(
                 response=signed,
                 section=section,
                 values={"clinician_notes": "changed"},

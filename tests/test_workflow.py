@@ -7,7 +7,15 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from checklists import reviews, services
+from checklists import reviews
+from checklists.authoring.workflow import (
+    WorkflowRefused,
+    approve_and_publish,
+    new_draft_from,
+    retire_version,
+    return_to_draft,
+    submit_for_review,
+)
 from checklists.content_io import version_hash
 from checklists.models import (
     Answer,
@@ -34,7 +42,7 @@ def published(db):
 
 @pytest.fixture
 def draft(published, editor):
-    return services.new_draft_from(version=published, user=editor)
+    return new_draft_from(version=published, user=editor)
 
 
 def published_with_an_overdue_item() -> TemplateVersion:
@@ -55,7 +63,7 @@ def in_review(version: TemplateVersion) -> TemplateVersion:
 
 
 def refusal(call, **kwargs) -> list[str]:
-    with pytest.raises(services.WorkflowRefused) as caught:
+    with pytest.raises(WorkflowRefused) as caught:
         call(**kwargs)
     return caught.value.reasons
 
@@ -84,7 +92,7 @@ class TestNewDraft:
 
 class TestSubmit:
     def test_moves_a_valid_draft_to_review_and_locks_its_content(self, draft, editor):
-        services.submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor)
         draft.refresh_from_db()
         assert draft.status == "in_review" and draft.submitted_by == editor
         assert draft.content_hash == version_hash(draft)
@@ -96,8 +104,8 @@ class TestSubmit:
             Item.objects.filter(pk=item.pk).update(prompt="x")
 
     def test_sending_back_to_draft_unlocks_it(self, draft, editor, second_editor):
-        services.submit_for_review(version=draft, user=editor)
-        services.return_to_draft(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor)
+        return_to_draft(version=draft, user=second_editor)
         item = draft.items.first()
         item.prompt = "Reworded after review"
         item.save()
@@ -105,14 +113,14 @@ class TestSubmit:
 
     def test_refuses_a_draft_with_problems_listing_them(self, draft, editor):
         Citation.objects.filter(item__version=draft, item__key="pregnant").delete()
-        assert refusal(services.submit_for_review, version=draft, user=editor) == [
+        assert refusal(submit_for_review, version=draft, user=editor) == [
             "Item 'pregnant' cites no source."
         ]
         draft.refresh_from_db()
         assert draft.status == "draft"
 
     def test_refuses_what_is_not_a_draft(self, published, editor):
-        reasons = refusal(services.submit_for_review, version=published, user=editor)
+        reasons = refusal(submit_for_review, version=published, user=editor)
         assert "only a draft can be submitted" in reasons[0]
 
 
@@ -120,7 +128,7 @@ class TestPublishRefusals:
     """Each reason publishing is refused, through approve_and_publish."""
 
     def publish_reasons(self, version, user) -> list[str]:
-        return refusal(services.approve_and_publish, version=in_review(version), user=user)
+        return refusal(approve_and_publish, version=in_review(version), user=user)
 
     def test_item_without_a_source(self, draft, second_editor):
         Citation.objects.filter(item__version=draft, item__key="age_years").delete()
@@ -212,42 +220,42 @@ class TestPublishRefusals:
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
 
     def test_content_changed_after_submission(self, draft, editor, second_editor):
-        services.submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor)
         TemplateVersion.objects.filter(pk=draft.pk).update(content_hash="0" * 64)
-        assert refusal(services.approve_and_publish, version=draft, user=second_editor) == [
+        assert refusal(approve_and_publish, version=draft, user=second_editor) == [
             "Its content changed after it was submitted; submit it again."
         ]
 
 
 class TestTwoPersonApproval:
     def test_the_author_cannot_approve_their_own_version(self, draft, editor):
-        services.submit_for_review(version=draft, user=editor)
-        reasons = refusal(services.approve_and_publish, version=draft, user=editor)
+        submit_for_review(version=draft, user=editor)
+        reasons = refusal(approve_and_publish, version=draft, user=editor)
         assert "cannot approve it" in reasons[0]
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
 
     def test_the_submitter_cannot_approve(self, draft, second_editor):
-        services.submit_for_review(version=draft, user=second_editor)
-        assert refusal(services.approve_and_publish, version=draft, user=second_editor)
+        submit_for_review(version=draft, user=second_editor)
+        assert refusal(approve_and_publish, version=draft, user=second_editor)
 
     def test_an_editor_who_changed_an_item_cannot_approve(self, draft, editor):
         third = make_user("third", role=CONTENT_EDITOR, is_staff=True)
         item = draft.items.first()
         item.help_text, item._history_user = "Edited by the third editor.", third
         item.save()
-        services.submit_for_review(version=draft, user=editor)
-        assert refusal(services.approve_and_publish, version=draft, user=third)
+        submit_for_review(version=draft, user=editor)
+        assert refusal(approve_and_publish, version=draft, user=third)
 
     def test_a_clinician_cannot_approve(self, draft, editor, clinician):
-        services.submit_for_review(version=draft, user=editor)
-        assert refusal(services.approve_and_publish, version=draft, user=clinician) == [
+        submit_for_review(version=draft, user=editor)
+        assert refusal(approve_and_publish, version=draft, user=clinician) == [
             "Only content editors with the publish permission can approve."
         ]
 
     def test_a_draft_cannot_be_approved(self, draft, second_editor):
         assert (
             "only a version in review"
-            in refusal(services.approve_and_publish, version=draft, user=second_editor)[0]
+            in refusal(approve_and_publish, version=draft, user=second_editor)[0]
         )
 
     def test_the_database_also_refuses_approver_equal_to_author(self, draft, editor):
@@ -261,8 +269,8 @@ class TestPublish:
     def test_publishes_retires_the_previous_and_stores_the_hash(
         self, published, draft, editor, second_editor
     ):
-        services.submit_for_review(version=draft, user=editor)
-        services.approve_and_publish(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor)
+        approve_and_publish(version=draft, user=second_editor)
         draft.refresh_from_db()
         published.refresh_from_db()
         assert draft.status == "published" and draft.approver == second_editor
@@ -277,21 +285,19 @@ class TestPublish:
     def test_new_checklists_start_on_the_new_version(
         self, published, draft, editor, second_editor, case, clinician
     ):
-        services.submit_for_review(version=draft, user=editor)
-        services.approve_and_publish(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor)
+        approve_and_publish(version=draft, user=second_editor)
         assert make_response(case, clinician).version == draft
 
     def test_retire(self, published, editor):
-        services.retire_version(version=published, user=editor)
+        retire_version(version=published, user=editor)
         published.refresh_from_db()
         assert published.status == "retired"
         assert AuditEvent.objects.filter(action="content_retired").exists()
-        assert (
-            "not published" in refusal(services.retire_version, version=published, user=editor)[0]
-        )
+        assert "not published" in refusal(retire_version, version=published, user=editor)[0]
 
     def test_only_a_draft_can_be_deleted(self, published, draft, editor):
-        services.submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor)
         with pytest.raises(ImmutableContentError):
             TemplateVersion.objects.get(pk=draft.pk).delete()
 
@@ -311,7 +317,7 @@ class TestReviewRegistry:
         today = datetime.date.today()
         groups = {g.label: g.rows for g in reviews.overdue_content(today)}
         assert [i.key for i in groups["Checklist items"]] == ["pregnant"]
-        services.retire_version(version=published, user=editor)
+        retire_version(version=published, user=editor)
         groups = {g.label: g.rows for g in reviews.overdue_content(today)}
         assert groups["Checklist items"] == []
 
@@ -381,7 +387,7 @@ class TestAdminWorkflow:
         assert answer.url == f"/admin/checklists/templateversion/{copy.pk}/change/"
 
     def test_changelist_action(self, client, published, draft, editor, second_editor):
-        services.submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor)
         login(client, second_editor)
         client.post(
             "/admin/checklists/templateversion/",

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..cases.readmodel import ResponseState
 from ..models import Acknowledgement, ChecklistResponse, Item, ItemKind
 from ..screening import Flag
-from ..walkthrough import ResponseState
 
 NOT_ANSWERED = "Not answered"
 ROW_COLUMNS = {

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from ..cases.readmodel import load_state
 from ..models import ChecklistResponse, ItemKind
-from ..walkthrough import load_state
 from .document import ROW_COLUMNS, CaseNote, build_note, clean
 
 # QuestionnaireResponse.status (required binding, questionnaire-answers-status).

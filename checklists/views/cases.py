@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit, services
+from .. import audit
 from ..access import (
     NotClinician,
     can_export_responses,
@@ -19,6 +19,8 @@ from ..access import (
     get_case_for_user,
     teams_for_user,
 )
+from ..cases.cases import create_case, update_case
+from ..cases.drafts import NoPublishedVersion, start_response
 from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm, ExportFilterForm
 from ..models import AuditEvent, PatientCase
 
@@ -75,9 +77,7 @@ def case_new(request):
         initial={"team": teams.first()},
     )
     if request.method == "POST" and teams and form.is_valid():
-        case = services.create_case(
-            user=request.user, ip=audit.client_ip(request), **form.cleaned_data
-        )
+        case = create_case(user=request.user, ip=audit.client_ip(request), **form.cleaned_data)
         messages.success(request, f"Case {case.reference} created.")
         return redirect("case_detail", case_id=case.pk)
     return render(request, "checklists/case_form.html", {"form": form, "teams": teams})
@@ -113,10 +113,8 @@ def checklist_start(request, case_id: int):
     if not can_start_checklist(request.user, case):
         raise NotClinician("Only clinicians can start a checklist.")
     try:
-        response = services.start_response(
-            case=case, user=request.user, ip=audit.client_ip(request)
-        )
-    except services.NoPublishedVersion as error:
+        response = start_response(case=case, user=request.user, ip=audit.client_ip(request))
+    except NoPublishedVersion as error:
         messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)
     messages.success(request, "Checklist started. Each section is saved when you continue.")
@@ -133,7 +131,7 @@ def case_edit(request, case_id: int):
         instance=PatientCase.objects.get(pk=case.pk),
     )
     if request.method == "POST" and form.is_valid():
-        changed = services.update_case(
+        changed = update_case(
             case=case, user=request.user, ip=audit.client_ip(request), **form.cleaned_data
         )
         messages.success(request, "Case updated." if changed else "Nothing changed.")

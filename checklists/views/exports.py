@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from .. import audit
 from ..access import Refused, can_export_responses, get_response_for_user
+from ..cases.readmodel import load_state
 from ..exports import csv as csv_export
 from ..exports.document import CaseNote, build_note
 from ..exports.fhir import render_fhir_json
@@ -19,7 +20,6 @@ from ..exports.pdf import render_pdf, render_print_html
 from ..exports.text import render_text
 from ..forms import ExportFilterForm
 from ..models import AuditEvent, ChecklistResponse
-from ..walkthrough import load_state
 
 
 def _note(request, response_id: int, action: str) -> CaseNote:

@@ -8,10 +8,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit, services
+from .. import audit
 from ..access import NotClinician, can_add_lot, get_coa_for_user, get_lot_for_user, teams_for_user
 from ..forms import COAForm, LotForm
 from ..models import AuditEvent, LabLimit, Lot
+from ..suppliers.lots import add_certificate, create_lot
 
 
 @login_required
@@ -26,9 +27,7 @@ def lot_list(request):
     if request.method == "POST" and not can_add_lot(request.user):
         raise NotClinician("Only clinicians can record lots and certificates.")
     if request.method == "POST" and form.is_valid():
-        lot = services.create_lot(
-            user=request.user, ip=audit.client_ip(request), **form.cleaned_data
-        )
+        lot = create_lot(user=request.user, ip=audit.client_ip(request), **form.cleaned_data)
         messages.success(request, f"Lot {lot.lot_number} of {lot.product.name} recorded.")
         return redirect("lot_detail", lot_id=lot.pk)
     lots = Lot.objects.visible_to(request.user).select_related("product__supplier")
@@ -62,7 +61,7 @@ def coa_new(request, lot_id: int):
     form = _coa_form(lot, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        services.add_certificate(
+        add_certificate(
             user=request.user,
             lot=lot,
             lab_name=data["lab_name"],
@@ -71,7 +70,6 @@ def coa_new(request, lot_id: int):
             coa_lot_number=data["coa_lot_number"],
             results=form.results(),
             upload=data.get("pdf"),
-            sha256=getattr(form, "sha256", ""),
             ip=audit.client_ip(request),
         )
         messages.success(request, "Certificate of analysis saved.")

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit, services
+from .. import audit
 from ..access import (
     NotClinician,
     Refused,
@@ -18,10 +18,12 @@ from ..access import (
     can_write_clinical,
     get_response_for_user,
 )
+from ..cases import drafts, signing
+from ..cases.readmodel import jurisdiction_choices, load_state, revision_changes
+from ..cases.restart import NothingToRestart, restart_response_on_current
 from ..diff import diff_versions
 from ..forms import AmendForm, RestartForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent, Item, TemplateVersion
-from ..walkthrough import jurisdiction_choices, load_state, revision_changes
 
 
 @login_required
@@ -79,7 +81,7 @@ def section(request, response_id: int, section_key: str):
             if request.POST.get(f"keep-{key}") == "saved":
                 values[key] = state.answers.get(key)
         try:
-            services.save_section(
+            drafts.save_section(
                 response=response,
                 section=current.section,
                 values=values,
@@ -89,7 +91,7 @@ def section(request, response_id: int, section_key: str):
                 state=state,
                 confirm_carried=not request.htmx,  # only the clinician's own save confirms
             )
-        except services.StaleResponse as stale:
+        except drafts.StaleResponse as stale:
             if request.htmx:  # an autosave from a stale page: say so, overwrite nothing
                 return _autosave_status(request, response, stale=True)
             return _conflict(request, stale.response, current, values)
@@ -208,33 +210,41 @@ def sign(request, response_id: int):
     response = get_response_for_user(request.user, response_id, for_edit=True)
     state = load_state(response)
     form = SignForm(request.POST, user=request.user, flags=state.flags)
-    if form.is_valid():
-        try:
-            services.sign_response(
-                response=response,
-                user=request.user,
-                attestation=form.fields["attest"].label,
-                lock_version=form.cleaned_data["lock_version"],
-                acknowledgements=form.acknowledgements(),
-                ip=audit.client_ip(request),
-            )
-        except services.SignRefused as refusal:
-            form.add_error(None, str(refusal))
-        except services.StaleResponse:
-            form.add_error(
-                None,
-                "Someone saved this checklist since you opened the review. "
-                "Check the answers below and sign again.",
-            )
-        else:
+    try:
+        if form.is_valid():
+            _sign(request, response, form)
             messages.success(request, "Checklist signed. It is now read-only.")
             return redirect("response_detail", response_id=response.pk)
+        if "password" in form.cleaned_data:
+            # A wrong password is said at once, with the form's other problems.
+            signing.confirm_password(user=request.user, password=form.cleaned_data["password"])
+    except signing.SignRefused as refusal:
+        form.show_refusal(refusal)
+    except drafts.StaleResponse:
+        form.add_error(
+            None,
+            "Someone saved this checklist since you opened the review. "
+            "Check the answers below and sign again.",
+        )
     response.refresh_from_db(fields=["lock_version"])
     return render(
         request,
         "checklists/review.html",
         {"response": response, "state": state, "form": form},
         status=400,
+    )
+
+
+def _sign(request, response, form: SignForm) -> None:
+    signing.sign_response(
+        response=response,
+        user=request.user,
+        password=form.cleaned_data["password"],
+        code=form.cleaned_data.get("otp_token", ""),
+        attestation=form.fields["attest"].label,
+        lock_version=form.cleaned_data["lock_version"],
+        acknowledgements=form.acknowledgements(),
+        ip=audit.client_ip(request),
     )
 
 
@@ -251,13 +261,13 @@ def amend(request, response_id: int):
         messages.error(request, "Give the reason for the amendment; nothing was changed.")
         return redirect("response_detail", response_id=response.pk)
     try:
-        draft = services.amend_response(
+        draft = signing.amend_response(
             response=response,
             user=request.user,
             reason=form.cleaned_data["reason"],
             ip=audit.client_ip(request),
         )
-    except services.AmendRefused as refusal:
+    except signing.AmendRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("response_detail", response_id=response.pk)
     messages.success(
@@ -278,13 +288,13 @@ def return_for_amendment(request, response_id: int):
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:
-            services.return_for_amendment(
+            signing.return_for_amendment(
                 response=response,
                 user=request.user,
                 comment=form.cleaned_data["comment"],
                 ip=audit.client_ip(request),
             )
-        except services.AmendRefused as refusal:
+        except signing.AmendRefused as refusal:
             messages.error(request, str(refusal))
         else:
             messages.success(request, "Returned to the clinicians for amendment.")
@@ -318,16 +328,16 @@ def restart(request, response_id: int):
         messages.error(request, "Reload the checklist and try again.")
         return redirect("response_detail", response_id=response.pk)
     try:
-        result = services.restart_response_on_current(
+        result = restart_response_on_current(
             response=response,
             user=request.user,
             lock_version=form.cleaned_data["lock_version"],
             ip=audit.client_ip(request),
         )
-    except services.NothingToRestart as refusal:
+    except NothingToRestart as refusal:
         messages.info(request, str(refusal))
         return redirect("response_detail", response_id=response.pk)
-    except services.StaleResponse:
+    except drafts.StaleResponse:
         messages.error(
             request, "Someone saved this checklist since you opened it. Look again, then restart."
         )

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from checklists import services
+from checklists.cases.drafts import save_section, start_response
 from checklists.models import TemplateVersion
 from checklists.roles import AUDITOR
 
@@ -33,10 +33,10 @@ def test_no_axe_violation_on_any_page(page, site, axe):
     url, clinician = site["url"], site["clinician"]
     version = TemplateVersion.objects.published().get()
     case = make_case(site["team"], clinician, reference="MRN-3001")
-    signed = services.start_response(case=case, user=clinician)
+    signed = start_response(case=case, user=clinician)
     fill(signed, clinician, default_answers(version))
     sign(signed, clinician)
-    draft = services.start_response(case=make_case(site["team"], clinician), user=clinician)
+    draft = start_response(case=make_case(site["team"], clinician), user=clinician)
     make_user("auditor", role=AUDITOR, teams=[site["team"]])
 
     found: dict[str, str] = {}
@@ -81,7 +81,7 @@ def test_no_axe_violation_on_any_page(page, site, axe):
         found["section with errors"] = _summary(violations)
     page.goto(first)
     page.evaluate("document.querySelector('[name=lock_version]').value = 0")
-    services.save_section(
+    save_section(
         response=draft,
         section=version.sections.get(key="legal_verification"),
         values={"local_restrictions": "yes"},

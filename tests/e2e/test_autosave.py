@@ -4,7 +4,7 @@ import time
 
 from playwright.sync_api import expect
 
-from checklists import services
+from checklists.cases.drafts import start_response
 from checklists.models import Answer, ChecklistResponse
 
 from ..factories import make_case
@@ -20,7 +20,7 @@ def _medicines(response) -> list[str]:
 
 def _start(site):
     clinician = site["clinician"]
-    return services.start_response(case=make_case(site["team"], clinician), user=clinician)
+    return start_response(case=make_case(site["team"], clinician), user=clinician)
 
 
 def test_answers_are_saved_on_change_and_flags_appear_live(page, site, steps):

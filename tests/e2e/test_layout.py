@@ -2,7 +2,7 @@
 
 import pytest
 
-from checklists import services
+from checklists.cases.drafts import start_response
 
 from ..factories import make_case
 from .conftest import log_in
@@ -20,7 +20,7 @@ NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentE
 )
 def test_section_pages_fit_without_horizontal_scroll(browser, site, viewport, scale):
     clinician = site["clinician"]
-    response = services.start_response(case=make_case(site["team"], clinician), user=clinician)
+    response = start_response(case=make_case(site["team"], clinician), user=clinician)
     context = browser.new_context(viewport=viewport, device_scale_factor=scale)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -2,7 +2,7 @@
 
 import re
 
-from checklists import services
+from checklists.cases.drafts import start_response
 from checklists.models import TemplateVersion
 from checklists.roles import AUDITOR
 
@@ -70,7 +70,7 @@ def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, st
     assert draft.approver.username == "reviewer" and draft.author.username == "editor"
     assert published.status == TemplateVersion.Status.RETIRED
     case = make_case(site["team"], site["clinician"])
-    response = services.start_response(case=case, user=site["clinician"])
+    response = start_response(case=case, user=site["clinician"])
     assert response.version_id == draft.pk
 
 
@@ -78,7 +78,7 @@ def test_auditor_finds_the_signing_in_the_audit_trail(page, site):
     clinician = site["clinician"]
     version = TemplateVersion.objects.published().get()
     case = make_case(site["team"], clinician, reference="MRN-4001")
-    response = services.start_response(case=case, user=clinician)
+    response = start_response(case=case, user=clinician)
     fill(response, clinician, default_answers(version))
     sign(response, clinician)
     make_user("auditor", role=AUDITOR, teams=[site["team"]])

@@ -18,9 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from . import screening
-from .conditions import effective_answers, missing_required, visible_keys
-from .models import (
+from .. import screening
+from ..conditions import effective_answers, missing_required, visible_keys
+from ..models import (
     Acknowledgement,
     Answer,
     ChecklistResponse,
@@ -61,7 +61,7 @@ class ResponseState:
     # Answer rows by item id, for writers that update them in place.
     rows_by_item: dict[int, Answer]
     content: VersionContent
-    # Set by services.save_section: the rows as it left them, so a reply to the save
+    # Set by cases.drafts.save_section: the rows as it left them, so a reply to the save
     # (the autosave's) is drawn with load_state(rows=...) without reading them again.
     saved_rows: list[Answer] | None = None
 

@@ -1,0 +1,247 @@
+"""The content workflow's writes: draft → in review → published → retired.
+
+Each step locks the version row, checks who may take it and from which status, and
+records its audit event, all in one transaction. The admin's buttons and actions call
+these and nothing else to move a version.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from .. import audit
+from ..access import can_edit_content, can_publish_content
+from ..content_io import version_hash
+from ..models import AuditEvent, ChecklistTemplate, Citation, Item, Section, TemplateVersion
+from ..publishing import validate_version
+
+
+class WorkflowRefused(Exception):
+    """A content-workflow step was refused; `reasons` lists every reason, in words."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(" ".join(reasons))
+
+
+def next_version_number(template: ChecklistTemplate) -> int:
+    """The number a new version of `template` gets: one past its highest so far."""
+    return (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _lock_version(version: TemplateVersion) -> TemplateVersion:
+    """The version row, re-read and locked for the rest of the transaction."""
+    return TemplateVersion.objects.select_for_update().select_related("template").get(pk=version.pk)
+
+
+def _refuse_unless(condition: bool, reason: str) -> None:
+    if not condition:
+        raise WorkflowRefused([reason])
+
+
+def _version_event(action, version: TemplateVersion, user, ip, **detail) -> None:
+    audit.record(
+        action,
+        user=user,
+        obj=version,
+        ip=ip,
+        detail={"template": version.template.slug, "version": version.number, **detail},
+    )
+
+
+@transaction.atomic
+def new_draft_from(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """A new draft with a copy of the version's sections, items and citations.
+
+    The copy keeps every item key and option code, so answers carry over between them.
+    """
+    _refuse_unless(can_edit_content(user), "Only content editors can start a draft.")
+    version = _lock_version(version)
+    draft = TemplateVersion.objects.create(
+        template=version.template,
+        number=next_version_number(version.template),
+        author=user,
+        based_on=version,
+    )
+    _copy_content(version, draft, user)
+    _version_event(
+        AuditEvent.Action.CONTENT_DRAFT_CREATED, draft, user, ip, based_on=version.number
+    )
+    return draft
+
+
+def _copy_content(version: TemplateVersion, draft: TemplateVersion, user) -> None:
+    """Copy the sections, items and citations of `version` into `draft`, with history rows
+    by `user` (a fixed number of queries whatever the size of the version)."""
+    sections = list(version.sections.order_by("position"))
+    copies = bulk_create_with_history(
+        [
+            Section(version=draft, key=s.key, title=s.title, intro=s.intro, position=s.position)
+            for s in sections
+        ],
+        Section,
+        default_user=user,
+    )
+    section_for = {old.pk: new for old, new in zip(sections, copies, strict=True)}
+    items = list(Item.objects.filter(version=version).order_by("pk"))
+    copied_fields = [
+        f.attname
+        for f in Item._meta.concrete_fields
+        if f.attname not in {"id", "version_id", "section_id"}
+    ]
+    item_copies = bulk_create_with_history(
+        [
+            Item(
+                version=draft,
+                section=section_for[item.section_id],
+                **{name: getattr(item, name) for name in copied_fields},
+            )
+            for item in items
+        ],
+        Item,
+        default_user=user,
+    )
+    item_for = {old.pk: new for old, new in zip(items, item_copies, strict=True)}
+    citations = Citation.objects.filter(item__version=version).order_by("pk")
+    bulk_create_with_history(
+        [
+            Citation(item=item_for[c.item_id], source_id=c.source_id, locator=c.locator)
+            for c in citations
+        ],
+        Citation,
+        default_user=user,
+    )
+
+
+@transaction.atomic
+def submit_for_review(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Draft → in review: its content is locked and its hash stored for the approver.
+
+    Refused with every reason `validate_version` finds, so reviewers only see drafts that
+    could be published.
+    """
+    _refuse_unless(can_edit_content(user), "Only content editors can submit a version.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.DRAFT,
+        f"Version {version.number} is {version.get_status_display().lower()}; "
+        "only a draft can be submitted for review.",
+    )
+    reasons = validate_version(version)
+    if reasons:
+        raise WorkflowRefused(reasons)
+    version.status = TemplateVersion.Status.IN_REVIEW
+    version.submitted_by, version.submitted_at = user, timezone.now()
+    version.content_hash = version_hash(version)
+    # A draft loaded from a file has no author: whoever submits it answers for it.
+    version.author = version.author or user
+    version.save(update_fields=["status", "submitted_by", "submitted_at", "content_hash", "author"])
+    _version_event(
+        AuditEvent.Action.CONTENT_SUBMITTED, version, user, ip, content_hash=version.content_hash
+    )
+    return version
+
+
+@transaction.atomic
+def return_to_draft(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """In review → draft, so that its content can be changed again."""
+    _refuse_unless(can_edit_content(user), "Only content editors can send a version back.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.IN_REVIEW,
+        f"Version {version.number} is not in review.",
+    )
+    version.status = TemplateVersion.Status.DRAFT
+    version.submitted_by = version.submitted_at = None
+    version.save(update_fields=["status", "submitted_by", "submitted_at"])
+    _version_event(AuditEvent.Action.CONTENT_RETURNED, version, user, ip)
+    return version
+
+
+@transaction.atomic
+def approve_and_publish(
+    *, version: TemplateVersion, user, ip: str | None = None, on: datetime.date | None = None
+) -> TemplateVersion:
+    """In review → published, approved by a second editor; the previous published version
+    of the template is retired in the same transaction.
+
+    Refused when the user is not an editor, wrote or changed the version (its author, its
+    submitter or anyone in its rows' history), when its content changed since it was
+    submitted, or with every reason `validate_version` finds.
+    """
+    _refuse_unless(
+        can_publish_content(user), "Only content editors with the publish permission can approve."
+    )
+    version = _lock_version(version)
+    digest = _refuse_unapprovable(version, user, on)
+    now = timezone.now()
+    previous = _retire_published(version, now)
+    version.status = TemplateVersion.Status.PUBLISHED
+    version.approver, version.published_at = user, now
+    version.save(update_fields=["status", "approver", "published_at"])
+    _version_event(
+        AuditEvent.Action.CONTENT_PUBLISHED,
+        version,
+        user,
+        ip,
+        content_hash=digest,
+        author=version.author.get_username() if version.author else "",
+        retired_version=previous.number if previous else None,
+    )
+    return version
+
+
+def _refuse_unapprovable(version: TemplateVersion, user, on: datetime.date | None) -> str:
+    """Raise WorkflowRefused unless `user` may approve the locked `version` now; returns
+    its content hash."""
+    _refuse_unless(
+        version.status == TemplateVersion.Status.IN_REVIEW,
+        f"Version {version.number} is {version.get_status_display().lower()}; "
+        "only a version in review can be approved.",
+    )
+    _refuse_unless(
+        user.pk not in version.contributor_ids(),
+        "You wrote or changed this version, so you cannot approve it: a second editor "
+        "who did not work on it must approve.",
+    )
+    reasons = validate_version(version, on=on)
+    digest = version_hash(version)
+    if digest != version.content_hash:
+        reasons.append("Its content changed after it was submitted; submit it again.")
+    if reasons:
+        raise WorkflowRefused(reasons)
+    return digest
+
+
+def _retire_published(version: TemplateVersion, now: datetime.datetime) -> TemplateVersion | None:
+    """Retire the template's published version (locked first), if there is one."""
+    previous = (
+        TemplateVersion.objects.select_for_update()
+        .filter(template_id=version.template_id, status=TemplateVersion.Status.PUBLISHED)
+        .first()
+    )
+    if previous is not None:
+        previous.status, previous.retired_at = TemplateVersion.Status.RETIRED, now
+        previous.save(update_fields=["status", "retired_at"])
+    return previous
+
+
+@transaction.atomic
+def retire_version(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Published → retired. Checklists already answered on it keep it; new ones cannot
+    start until another version is published."""
+    _refuse_unless(can_edit_content(user), "Only content editors can retire a version.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.PUBLISHED,
+        f"Version {version.number} is not published.",
+    )
+    version.status, version.retired_at = TemplateVersion.Status.RETIRED, timezone.now()
+    version.save(update_fields=["status", "retired_at"])
+    _version_event(AuditEvent.Action.CONTENT_RETIRED, version, user, ip)
+    return version
