@@ -547,9 +547,9 @@ def test_csv_queries_do_not_depend_on_the_number_of_responses(client, exporter, 
         if not long:
             assert len(rows) == total
         counts.append(sum(1 for q in captured if "SAVEPOINT" not in q["sql"]))
-    # session, user, second-factor device, permission, audit row, the export itself (+ the
-    # items for long)
-    expected = 7 if long else 6
+    # session, user, second-factor device, permissions (two: the user's own and their
+    # groups', through Django's has_perm), audit row, the export itself (+ the items for long)
+    expected = 8 if long else 7
     assert counts == [expected, expected]
 
 

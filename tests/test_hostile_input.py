@@ -98,7 +98,9 @@ def overrides(form: forms.Form) -> dict:
         elif isinstance(field, forms.FileField):
             strategies[name] = HOSTILE  # posted as text where a file belongs
         elif isinstance(field, forms.CharField):
-            strategies[name] = st.one_of(from_field(field), HOSTILE)
+            # Our CharField subclasses (PlainTextField) are drawn as the CharField they are.
+            plain = forms.CharField(max_length=field.max_length, required=field.required)
+            strategies[name] = st.one_of(from_field(plain), HOSTILE)
         else:
             strategies[name] = st.one_of(from_field(field), HOSTILE)
     return strategies

@@ -12,7 +12,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import audit, mfa
+from accounts import mfa
+
+from .. import audit
 from ..models import (
     Acknowledgement,
     AmendmentRequest,
