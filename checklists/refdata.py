@@ -5,8 +5,10 @@ whole knowledge base: about 280 substances, 850 names, the rules, the legal tabl
 limits and the sources they cite. Reading and building those rows on every request cost
 more than the rest of the page (issue 9). They change a few times a month, by an editor.
 
-So each process keeps them in memory, and every use starts with one small query for the
-token of `ReferenceDataStamp`. A changed token means the data changed and is read again.
+So each process keeps them in memory, in Django's "reference" cache (settings.CACHES: one
+local-memory cache per process), and every use starts with one small query for the token
+of `ReferenceDataStamp`. What is kept is tagged with the token it was read under; a changed
+token means the data changed and is read again.
 
 Why a stamp in the database and not a per-process signal or a timeout: several gunicorn
 processes, on several machines, serve the same database. An editor's save runs in one of
@@ -17,18 +19,17 @@ any process after the commit sees the new data. A clinician is never shown flags
 knowledge an editor has already replaced.
 
 Writes that bypass Django (SQL typed into a database console, a restore) cannot change the
-token. Cached data is therefore also dropped after `MAX_AGE` seconds whatever the token;
-after such a write, run `python manage.py load_default_content` or save any row in the
-admin to make every process reload at once.
+token. Cached data is therefore also dropped after `MAX_AGE` seconds (the cache's timeout)
+whatever the token; after such a write, run `python manage.py load_default_content` or save
+any row in the admin to make every process reload at once.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.core.cache import BaseCache, caches
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import (
@@ -45,7 +46,7 @@ from .models import (
 from .models.stamp import STAMP_ID, mark_reference_data_changed
 
 # Safety net for writes made outside Django only; Django's own writes are seen at once.
-MAX_AGE = 300.0
+MAX_AGE = 300
 
 # The models whose rows the cache holds, and their many-to-many tables.
 MODELS = (
@@ -68,9 +69,14 @@ M2M_TABLES = (
 
 T = TypeVar("T")
 
-# key -> (token, loaded at, value). Replaced whole, never mutated, so threads share it safely.
-_cache: dict[Hashable, tuple[str, float, Any]] = {}
-_lock = threading.Lock()
+# The alias in settings.CACHES: also holds frozen versions' content (cases/readmodel.py).
+CACHE = "reference"
+
+
+def cache() -> BaseCache:
+    """This process's cache of reference data; `cache().clear()` forgets it all (tests that
+    count a cold request)."""
+    return caches[CACHE]
 
 
 def current_token() -> str | None:
@@ -78,30 +84,23 @@ def current_token() -> str | None:
     return ReferenceDataStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first()
 
 
-def cached(key: Hashable, loader: Callable[[], T], *, token: str | None = None) -> T:
+def cached(key: str, loader: Callable[[], T], *, token: str | None = None) -> T:
     """`loader()`'s value, read again only when the token changed or MAX_AGE passed.
 
     The token is read before the data: if an editor commits while the data is being read,
-    what is kept is labelled with the older token and is read again on the next use.
+    what is kept is tagged with the older token and is read again on the next use. One entry
+    per key, whatever the token, so a process never holds two knowledge bases.
     """
     if token is None:
         token = current_token()
     if token is None:  # no stamp row (a flushed test database): never cache
         return loader()
-    kept = _cache.get(key)
-    now = time.monotonic()
-    if kept is not None and kept[0] == token and now - kept[1] < MAX_AGE:
-        return kept[2]
+    kept = cache().get(key)
+    if kept is not None and kept[0] == token:
+        return kept[1]
     value = loader()
-    with _lock:
-        _cache[key] = (token, now, value)
+    cache().set(key, (token, value), timeout=MAX_AGE)
     return value
-
-
-def clear() -> None:
-    """Forget everything this process holds (tests that count a cold request)."""
-    with _lock:
-        _cache.clear()
 
 
 def _changed(sender, **kwargs) -> None:

@@ -176,6 +176,20 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# "reference": what every page reads and editors rarely change, kept in each process's memory
+# (checklists/refdata.py): the knowledge base, tagged with the reference-data token and
+# checked against it on every use, and published or retired versions' sections and items,
+# which never change. Objects are shared as they are, not pickled (clinic/cache_backends.py).
+# One knowledge base and a few dozen versions: the least recently used go past 64.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "reference": {
+        "BACKEND": "clinic.cache_backends.SharedObjectCache",
+        "LOCATION": "reference",
+        "OPTIONS": {"MAX_ENTRIES": 64},
+    },
+}
+
 # Passwords (ASVS 6.2): at least 12 characters, up to 128, no composition rules (so no
 # NumericPasswordValidator), refused when common or close to the account's own names.
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from checklists import refdata
-from checklists.cases import readmodel
 
 from .conftest import login
 from .factories import (
@@ -29,9 +28,10 @@ pytestmark = pytest.mark.django_db
 # Change them only with a reason in the commit message.
 #
 # Counts are for a warm process: the knowledge base and the published version's sections,
-# items and citations are already in memory (checklists/refdata.py, cases/readmodel.py), and
-# one query checks that the knowledge base is still current. `COLD_EXTRA` is what the
-# first request of a process (or the first after an editor's change) adds.
+# items and citations are already in memory (the "reference" cache: checklists/refdata.py,
+# cases/readmodel.py), and one query checks that the knowledge base is still current.
+# `COLD_EXTRA` is what the first request of a process (or the first after an editor's
+# change) adds.
 EXPECTED_QUERIES = {
     # 5 for the page (session, user, device, count, rows) + 2 for all of the user's
     # permissions (Django's ModelBackend: the user's own, then their groups'; cached on the
@@ -68,8 +68,7 @@ def is_transaction_control(sql: str) -> bool:
 
 def cold() -> None:
     """Forget what this process holds, as a freshly started worker would."""
-    refdata.clear()
-    readmodel.forget_frozen_content()
+    refdata.cache().clear()
 
 
 def count(client, method, url, data=None, *, warm: bool = True, **headers) -> int:

@@ -11,9 +11,12 @@ import html
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache.backends import locmem
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -43,7 +46,7 @@ def forget_afterwards():
     """Some tests write behind Django's back, which the cache cannot see (that is what
     they show); do not let what they cached leak into the next test."""
     yield
-    refdata.clear()
+    refdata.cache().clear()
 
 
 def screen(**intake):
@@ -154,7 +157,9 @@ def test_a_write_that_bypasses_django_is_seen_after_max_age(monkeypatch):
             "UPDATE checklists_interactionrule SET severity = 'minor' WHERE code = %s", [OPIOID]
         )
     assert severities(screen(substances=["kratom"], medications=["oxycodone"]))[OPIOID] == "major"
-    monkeypatch.setattr(refdata, "MAX_AGE", 0.0)
+    # MAX_AGE seconds later, as the local-memory cache tells the time.
+    later = time.time() + refdata.MAX_AGE + 1
+    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: later))
     assert severities(screen(substances=["kratom"], medications=["oxycodone"]))[OPIOID] == "minor"
 
 
@@ -166,6 +171,25 @@ def test_without_a_stamp_row_nothing_is_cached():
             "UPDATE checklists_interactionrule SET severity = 'minor' WHERE code = %s", [OPIOID]
         )
     assert severities(screen(substances=["kratom"], medications=["oxycodone"]))[OPIOID] == "minor"
+
+
+def test_every_use_shares_one_knowledge_base_while_the_token_is_unchanged():
+    """Pages share the knowledge base as it was built (no copy per request): the citations a
+    frozen version keeps are tied to that very object."""
+    first = screening.knowledge_base()
+    assert screening.knowledge_base() is first
+    Source.objects.create(key="zz-new-review", title="A new review", kind="review")
+    assert screening.knowledge_base() is not first
+
+
+def test_the_reference_cache_returns_what_it_was_given():
+    """Not a pickled copy: what the cache holds is shared, read-only, by every request."""
+    kept = {"sections": [object()]}
+    refdata.cache().set("test-object", kept)
+    assert refdata.cache().get("test-object") is kept
+    assert refdata.cache().get_or_set("test-object", dict) is kept
+    refdata.cache().clear()
+    assert refdata.cache().get("test-object") is None
 
 
 def _database_url() -> str:

@@ -9,13 +9,13 @@ shares them between requests: treat them as read-only.
 from __future__ import annotations
 
 import datetime
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.utils import timezone
 
 from .. import screening
@@ -177,14 +177,6 @@ class VersionContent:
         return self._citation_rows
 
 
-# (version id, published at) -> VersionContent, for frozen versions; the most recent 32.
-# Published-at is part of the key so that an id reused after a rollback (tests) can never
-# bring back another version's content.
-_frozen_content: OrderedDict[tuple[int, Any], VersionContent] = OrderedDict()
-_frozen_lock = threading.Lock()
-FROZEN_CONTENT_KEPT = 32
-
-
 def _read_content(version_id: int, frozen: bool) -> VersionContent:
     sections = list(Section.objects.filter(version_id=version_id).order_by("position"))
     items = list(Item.objects.filter(version_id=version_id).order_by("position"))
@@ -202,21 +194,15 @@ def version_content(response: ChecklistResponse) -> VersionContent:
     field = ChecklistResponse._meta.get_field("version")
     if not field.is_cached(response) or response.version.status not in TemplateVersion.FROZEN:
         return _read_content(response.version_id, frozen=False)
-    key = (response.version_id, response.version.published_at)
-    content = _frozen_content.get(key)
-    if content is None:
-        content = _read_content(response.version_id, frozen=True)
-        with _frozen_lock:
-            _frozen_content[key] = content
-            while len(_frozen_content) > FROZEN_CONTENT_KEPT:
-                _frozen_content.popitem(last=False)
-    return content
-
-
-def forget_frozen_content() -> None:
-    """Drop every version read so far (tests that count a cold request)."""
-    with _frozen_lock:
-        _frozen_content.clear()
+    # Kept in the "reference" cache (settings.CACHES) with no timeout: a frozen version's
+    # content never changes; MAX_ENTRIES drops the least recently used. Published-at is part
+    # of the key so that an id reused after a rollback (tests) can never bring back another
+    # version's content.
+    published = response.version.published_at
+    key = f"version-content:{response.version_id}:{published.isoformat() if published else ''}"
+    return caches["reference"].get_or_set(
+        key, lambda: _read_content(response.version_id, frozen=True), timeout=None
+    )
 
 
 def lot_label(lot: Lot) -> str:

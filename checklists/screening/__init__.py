@@ -1,0 +1,100 @@
+"""The screening engine: the only place that decides what is flagged.
+
+An intake (substances in use, medications, age, factors, jurisdiction, products) goes in,
+graded flags come out. The engine reads the knowledge tables (through `load_knowledge`)
+but never writes, and knows nothing of requests. Views, exports and the `screen` command
+all call it.
+
+- `intake`: the intake, from the `screen` command's JSON or from a checklist's answers;
+- `knowledge`: the knowledge base as plain values, and what one intake needs of it;
+- `matching`: medicine names as typed to substances;
+- `flags`: what comes out, and its order;
+- `rules/`: one module per family of flags (interactions, variability, legal, lab, and the
+  checklist items' own cautions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .flags import NEEDS_ACKNOWLEDGEMENT, Flag, sort_flags
+from .intake import Intake, IntakeError, intake_from_answers, parse_intake
+from .knowledge import (
+    Knowledge,
+    KnowledgeBase,
+    LegalRow,
+    SubstanceInfo,
+    knowledge_base,
+    load_knowledge,
+    load_knowledge_base,
+)
+from .matching import MedicationMatch, match_medication, unmatched_flag
+from .rules.interactions import interaction_flags
+from .rules.items import item_caution_flags
+from .rules.lab import lab_flags
+from .rules.legal import legal_flags
+from .rules.variability import variability_flags
+
+__all__ = [
+    "NEEDS_ACKNOWLEDGEMENT",
+    "Flag",
+    "Intake",
+    "IntakeError",
+    "Knowledge",
+    "KnowledgeBase",
+    "LegalRow",
+    "MedicationMatch",
+    "ScreeningResult",
+    "SubstanceInfo",
+    "intake_from_answers",
+    "item_caution_flags",
+    "knowledge_base",
+    "load_knowledge",
+    "load_knowledge_base",
+    "match_medication",
+    "parse_intake",
+    "screen",
+    "sort_flags",
+]
+
+
+@dataclass
+class ScreeningResult:
+    flags: list[Flag]
+    matches: list[MedicationMatch]
+    # The legal rows in effect at the patient's jurisdiction (and the places above it).
+    legal: list[LegalRow] = field(default_factory=list)
+    legal_stale_days: int = 90
+
+    @property
+    def unmatched(self) -> list[str]:
+        return [m.typed for m in self.matches if not m.matched]
+
+
+def screen(
+    intake: Intake, knowledge: Knowledge | None = None, *, base: KnowledgeBase | None = None
+) -> ScreeningResult:
+    """All flags an intake raises, most serious first, and what each medication matched."""
+    knowledge = knowledge or load_knowledge(
+        intake.medications,
+        jurisdiction=intake.jurisdiction,
+        on=intake.on,
+        with_limits=bool(intake.products),
+        base=base,
+    )
+    matches = [match_medication(text, knowledge) for text in intake.medications]
+    flags = (
+        interaction_flags(intake, matches, knowledge)
+        + variability_flags(intake, knowledge)
+        + legal_flags(intake, knowledge)
+        + lab_flags(intake, knowledge.limits)
+    )
+    for match in matches:
+        if not match.matched:
+            flags.append(unmatched_flag(match.typed))
+    return ScreeningResult(
+        flags=sort_flags(flags),
+        matches=matches,
+        legal=sorted(knowledge.legal, key=lambda r: (r.depth, r.substance)),
+        legal_stale_days=knowledge.legal_stale_days,
+    )

@@ -1,0 +1,232 @@
+"""What goes into screening: the intake, from the `screen` command's JSON or from a
+checklist's answers."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..conditions import effective_answers
+from ..models.knowledge import Agent, VariabilityRule
+
+AGENTS = frozenset(Agent.values)
+FACTORS = frozenset(VariabilityRule.Factor.values) - {VariabilityRule.Factor.COMBINATION}
+
+
+class IntakeError(ValueError):
+    """An intake that cannot be screened; the message says which key is wrong."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    on: datetime.date
+    substances: frozenset[str] = frozenset()
+    medications: tuple[str, ...] = ()
+    age_years: int | None = None
+    factors: frozenset[str] = frozenset()
+    jurisdiction: str | None = None
+    products: tuple[Mapping[str, Any], ...] = ()
+    # The clinician's own check of the law: {"consulted": text, "on": date} or None.
+    legal_check: Mapping[str, Any] | None = None
+
+    def all_factors(self) -> frozenset[str]:
+        """The factors given, plus the age bands the age implies."""
+        derived = set(self.factors)
+        if self.age_years is not None:
+            if self.age_years < 18:
+                derived.add(VariabilityRule.Factor.UNDER_18)
+            if self.age_years >= 65:
+                derived.add(VariabilityRule.Factor.AGE_65_PLUS)
+        return frozenset(derived)
+
+
+INTAKE_KEYS = {
+    "on",
+    "substances",
+    "medications",
+    "age_years",
+    "factors",
+    "jurisdiction",
+    "products",
+    "legal_check",
+}
+PRODUCT_KEYS = {"name", "substance", "form", "label_lot", "label_amount_mg", "coa"}
+COA_KEYS = {"lot", "tested_on", "lab_accredited", "results"}
+
+
+def _string_list(data: Mapping, key: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IntakeError(f"'{key}' must be a list of strings.")
+    return value
+
+
+def parse_intake(data: Any, *, today: datetime.date) -> Intake:
+    """Validate a JSON intake (DESIGN.md, "The screening engine") into an Intake."""
+    if not isinstance(data, dict):
+        raise IntakeError("The intake must be a JSON object.")
+    unknown = sorted(set(data) - INTAKE_KEYS)
+    if unknown:
+        raise IntakeError(
+            f"Unknown key(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(INTAKE_KEYS))}."
+        )
+    on = today
+    if "on" in data:
+        try:
+            on = datetime.date.fromisoformat(data["on"])
+        except (TypeError, ValueError):
+            raise IntakeError("'on' must be a date written YYYY-MM-DD.") from None
+    substances = [s.strip().lower() for s in _string_list(data, "substances")]
+    bad = sorted(set(substances) - AGENTS)
+    if bad:
+        raise IntakeError(f"Unknown substance(s): {', '.join(bad)}. Allowed: kratom, melatonin.")
+    medications = [m.strip() for m in _string_list(data, "medications") if m.strip()]
+    if len(medications) > 100 or any(len(m) > 200 for m in medications):
+        raise IntakeError("'medications' takes at most 100 names of at most 200 characters.")
+    factors = _string_list(data, "factors")
+    bad = sorted(set(factors) - FACTORS)
+    if bad:
+        raise IntakeError(
+            f"Unknown factor code(s): {', '.join(bad)}. Allowed: {', '.join(sorted(FACTORS))}."
+        )
+    age = data.get("age_years")
+    if age is not None and (
+        isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 130
+    ):
+        raise IntakeError("'age_years' must be a whole number from 0 to 130.")
+    jurisdiction = data.get("jurisdiction")
+    if jurisdiction is not None and (not isinstance(jurisdiction, str) or len(jurisdiction) > 60):
+        raise IntakeError("'jurisdiction' must be a code such as US-AL or GB.")
+    products = data.get("products", [])
+    if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
+        raise IntakeError("'products' must be a list of objects.")
+    products = [_parse_product(p, n) for n, p in enumerate(products, start=1)]
+    legal_check = data.get("legal_check")
+    if legal_check is not None:
+        if not isinstance(legal_check, dict) or set(legal_check) != {"consulted", "on"}:
+            raise IntakeError('\'legal_check\' must be {"consulted": text, "on": date}.')
+        legal_check = {
+            "consulted": str(legal_check["consulted"]),
+            "on": _date(legal_check["on"], "legal_check.on"),
+        }
+    return Intake(
+        on=on,
+        substances=frozenset(substances),
+        medications=tuple(medications),
+        age_years=age,
+        factors=frozenset(factors),
+        jurisdiction=jurisdiction.upper() if jurisdiction else None,
+        products=tuple(products),
+        legal_check=legal_check,
+    )
+
+
+def _date(value: Any, where: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise IntakeError(f"'{where}' must be a date written YYYY-MM-DD.") from None
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IntakeError(f"'{where}' must be a number.")
+    return float(value)
+
+
+def _parse_product(product: dict, n: int) -> dict:
+    where = f"products[{n - 1}]"
+    unknown = sorted(set(product) - PRODUCT_KEYS)
+    if unknown:
+        raise IntakeError(f"{where}: unknown key(s) {', '.join(unknown)}.")
+    if product.get("substance") not in AGENTS:
+        raise IntakeError(f"{where}.substance must be kratom or melatonin.")
+    parsed = dict(product)
+    if "label_amount_mg" in product and product["label_amount_mg"] is not None:
+        parsed["label_amount_mg"] = _number(product["label_amount_mg"], f"{where}.label_amount_mg")
+    coa = product.get("coa")
+    if coa is not None:
+        if not isinstance(coa, dict) or set(coa) - COA_KEYS:
+            keys = ", ".join(sorted(COA_KEYS))
+            raise IntakeError(f"{where}.coa must be an object with keys {keys}.")
+        parsed["coa"] = dict(coa)
+        if coa.get("tested_on") is not None:
+            parsed["coa"]["tested_on"] = _date(coa["tested_on"], f"{where}.coa.tested_on")
+        results = coa.get("results", {})
+        if not isinstance(results, dict):
+            raise IntakeError(f"{where}.coa.results must be an object.")
+        for analyte, value in results.items():
+            if not isinstance(value, str):
+                _number(value, f"{where}.coa.results.{analyte}")
+    return parsed
+
+
+def intake_from_answers(
+    items: Iterable,
+    answers: Mapping[str, Any],
+    *,
+    on: datetime.date,
+    birth_year: int | None = None,
+) -> Intake:
+    """Build an intake from a checklist's answers, using each item's `screening` mapping.
+
+    Roles: "substances" and "factors" map answer codes to agents or factor codes;
+    "medications" takes the medication rows; "jurisdiction" and "products" pass through.
+    A birth year on the case adds the age bands it may imply (youngest and oldest
+    possible age, so an 18th birthday later this year still counts as under 18).
+    """
+    items = list(items)
+    answers = effective_answers(items, answers)
+    substances: set[str] = set()
+    factors: set[str] = set()
+    medications: list[str] = []
+    jurisdiction, products = None, ()
+    legal_source, legal_date = None, None
+    for item in items:
+        rule, value = item.screening, answers.get(item.key)
+        if not rule or value is None:
+            continue
+        role = rule["role"]
+        chosen = value if isinstance(value, list) else [value]
+        if role == "substances":
+            substances.update(rule["map"][c] for c in chosen if c in rule["map"])
+        elif role == "factors":
+            factors.update(rule["map"][c] for c in chosen if c in rule["map"])
+        elif role == "medications":
+            medications.extend(row["name"] for row in value if row.get("name"))
+        elif role == "jurisdiction":
+            jurisdiction = value
+        elif role == "products":
+            products = tuple(value)
+        elif role == "legal_check_source":
+            legal_source = value
+        elif role == "legal_check_date":
+            legal_date = value
+    age = None
+    if birth_year:
+        # The youngest the patient can be: a birthday later this year still counts.
+        age = max(on.year - birth_year - 1, 0)
+        if on.year - birth_year >= 65:
+            factors.add(VariabilityRule.Factor.AGE_65_PLUS)
+    return Intake(
+        on=on,
+        substances=frozenset(substances),
+        medications=tuple(medications),
+        age_years=age,
+        factors=frozenset(factors),
+        jurisdiction=jurisdiction,
+        products=products,
+        legal_check=_answered_legal_check(legal_source, legal_date),
+    )
+
+
+def _answered_legal_check(source: Any, day: Any) -> dict[str, Any] | None:
+    """The clinician's own check of the law, when both its source and a valid date are given."""
+    if not (source and day):
+        return None
+    try:
+        return {"consulted": source, "on": datetime.date.fromisoformat(day)}
+    except (TypeError, ValueError):
+        return None

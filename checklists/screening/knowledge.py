@@ -1,0 +1,273 @@
+"""The knowledge screening reads, as plain in-memory values.
+
+`load_knowledge_base` reads every knowledge row once (12 queries); `knowledge_base()` keeps
+the result in this process's cache while the reference-data token is unchanged (see
+`checklists/refdata.py`); `load_knowledge` picks what one intake needs from it. Nothing here
+writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+
+from .. import refdata
+from ..models.content import Source
+from ..models.knowledge import InteractionRule, Substance, SubstanceAlias, VariabilityRule
+from ..models.legal import Jurisdiction, LegalStatus
+from ..models.suppliers import LabLimit
+from .flags import Flag
+
+
+@dataclass(frozen=True)
+class SubstanceInfo:
+    pk: int | None
+    key: str
+    name: str
+    classes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    agent: str
+    target: str
+    category: str
+    severity: str
+    title: str
+    advice: str
+    sources: tuple[str, ...]
+
+    def as_flag(self, title: str | None = None) -> Flag:
+        """The flag this rule raises; `title` replaces the rule's own (to name the medicine)."""
+        return Flag(
+            code=self.code,
+            category=self.category,
+            severity=self.severity,
+            title=title or self.title,
+            advice=self.advice,
+            sources=self.sources,
+        )
+
+
+@dataclass(frozen=True)
+class LegalRow:
+    jurisdiction: str
+    place: str
+    depth: int  # 0 for the place itself, 1 for its parent, 2 for the grandparent
+    substance: str
+    status: str
+    status_label: str
+    minimum_age: int | None
+    summary: str
+    verified_on: datetime.date
+    sources: tuple[str, ...]
+
+    @property
+    def substance_label(self) -> str:
+        return LegalStatus.Substance(self.substance).label
+
+
+@dataclass(frozen=True)
+class Limit:
+    substance: str
+    analyte: str
+    label: str
+    comparison: str
+    limit: float | None
+    unit: str
+    required: bool
+    severity: str
+    sources: tuple[str, ...]
+
+
+@dataclass
+class Knowledge:
+    names: dict[str, SubstanceInfo]
+    interactions: list[Rule]
+    variability: list[Rule]
+    # The jurisdiction asked about (None if unknown) and the legal rows in effect there.
+    jurisdiction: str | None = None
+    jurisdiction_known: bool = False
+    legal: list[LegalRow] = field(default_factory=list)
+    limits: list[Limit] = field(default_factory=list)
+    legal_stale_days: int = 90
+
+
+def _source_titles(row) -> tuple[str, ...]:
+    return tuple(str(s) for s in sorted(row.sources.all(), key=lambda s: s.key))
+
+
+def _rules(queryset, category: str) -> list[Rule]:
+    return [
+        Rule(
+            code=row.code,
+            agent=row.agent,
+            target=getattr(row, "target_key", None) or getattr(row, "factor", ""),
+            category=category,
+            severity=row.severity,
+            title=row.title,
+            advice=row.advice,
+            sources=_source_titles(row),
+        )
+        for row in queryset.prefetch_related("sources")
+    ]
+
+
+@dataclass(frozen=True)
+class DatedLegalRow:
+    """A legal-table row as read, before it is placed relative to the patient's place."""
+
+    jurisdiction_id: int
+    effective_from: datetime.date | None
+    effective_to: datetime.date | None
+    row: LegalRow  # depth 0 until placed
+
+    def in_effect_on(self, day: datetime.date) -> bool:
+        """The same test as `LegalStatus.objects.in_effect_on(day)`."""
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or self.effective_to >= day
+        )
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Every knowledge row screening reads, as plain values, whatever the intake.
+
+    Built by `load_knowledge_base` (12 queries) and held per process by `knowledge_base()`.
+    Shared between requests and threads: never mutated after it is built.
+    """
+
+    names: dict[str, SubstanceInfo]
+    interactions: list[Rule]
+    variability: list[Rule]
+    # The legal table's places: code -> pk, pk -> parent pk, and (code, label) choices.
+    places: dict[str, int]
+    parents: dict[int, int | None]
+    place_choices: list[tuple[str, str]]
+    legal: list[DatedLegalRow]
+    limits: list[Limit]
+    # Every source by id, for the citations pages show next to each item.
+    sources: dict[int, Any]
+
+    def legal_for(self, code: str | None, on: datetime.date) -> tuple[bool, list[LegalRow]]:
+        """The legal rows in effect on `on` for a place and the places above it."""
+        if not code or code not in self.places:
+            return False, []
+        chain = [self.places[code]]
+        while len(chain) < 3 and self.parents.get(chain[-1]) is not None:
+            chain.append(self.parents[chain[-1]])
+        depth = {pk: n for n, pk in enumerate(chain)}
+        return True, [
+            replace(r.row, depth=depth[r.jurisdiction_id])
+            for r in self.legal
+            if r.jurisdiction_id in depth and r.in_effect_on(on)
+        ]
+
+
+def load_knowledge_base() -> KnowledgeBase:
+    """Read the whole knowledge base, legal table, lab limits and sources (12 queries)."""
+    places = list(Jurisdiction.objects.select_related("parent").order_by("code"))
+    return KnowledgeBase(
+        names=_names(),
+        interactions=_rules(InteractionRule.objects.annotate_target_key(), "interaction"),
+        variability=_rules(VariabilityRule.objects.all(), "variability"),
+        places={p.code: p.pk for p in places},
+        parents={p.pk: p.parent_id for p in places},
+        place_choices=[(p.code, p.label()) for p in places],
+        legal=_legal_rows(),
+        limits=_limits(),
+        sources={s.pk: s for s in Source.objects.all()},
+    )
+
+
+def _names() -> dict[str, SubstanceInfo]:
+    """Every alias, normalised, to its substance and the classes it belongs to (2 queries)."""
+    classes: dict[int, set[str]] = defaultdict(set)
+    links = Substance.classes.through.objects.values_list("from_substance_id", "to_substance__key")
+    for from_id, class_key in links:
+        classes[from_id].add(class_key)
+    return {
+        a.normalised: SubstanceInfo(
+            a.substance_id, a.substance.key, a.substance.name, frozenset(classes[a.substance_id])
+        )
+        for a in SubstanceAlias.objects.select_related("substance")
+    }
+
+
+def _legal_rows() -> list[DatedLegalRow]:
+    """Every legal-table row with its dates, not yet placed (2 queries)."""
+    return [
+        DatedLegalRow(
+            jurisdiction_id=r.jurisdiction_id,
+            effective_from=r.effective_from,
+            effective_to=r.effective_to,
+            row=LegalRow(
+                jurisdiction=r.jurisdiction.code,
+                place=r.jurisdiction.name,
+                depth=0,
+                substance=r.substance,
+                status=r.status,
+                status_label=r.get_status_display(),
+                minimum_age=r.minimum_age,
+                summary=r.summary,
+                verified_on=r.verified_on,
+                sources=_source_titles(r),
+            ),
+        )
+        for r in LegalStatus.objects.select_related("jurisdiction").prefetch_related("sources")
+    ]
+
+
+def _limits() -> list[Limit]:
+    """Every lab limit (2 queries)."""
+    return [
+        Limit(
+            substance=r.substance,
+            analyte=r.analyte,
+            label=r.label,
+            comparison=r.comparison,
+            limit=r.limit,
+            unit=r.unit,
+            required=r.required,
+            severity=r.severity_on_fail,
+            sources=_source_titles(r),
+        )
+        for r in LabLimit.objects.prefetch_related("sources")
+    ]
+
+
+def knowledge_base(*, token: str | None = None) -> KnowledgeBase:
+    """The knowledge base, from this process's memory while the database's reference-data
+    token is unchanged (one query), otherwise read again (see `checklists/refdata.py`)."""
+    return refdata.cached("knowledge_base", load_knowledge_base, token=token)
+
+
+def load_knowledge(
+    medications: Iterable[str] = (),
+    *,
+    jurisdiction: str | None = None,
+    on: datetime.date | None = None,
+    with_limits: bool = False,
+    base: KnowledgeBase | None = None,
+) -> Knowledge:
+    """What screening needs for one intake, picked in memory from the knowledge base: one
+    query (the reference-data token) whatever the number of medications, when `base` is
+    not given."""
+    base = base or knowledge_base()
+    known, legal = base.legal_for(jurisdiction, on or datetime.date.today())
+    return Knowledge(
+        names=base.names,
+        interactions=base.interactions,
+        variability=base.variability,
+        jurisdiction=jurisdiction,
+        jurisdiction_known=known,
+        legal=legal,
+        limits=base.limits if with_limits else [],
+        legal_stale_days=settings.LEGAL_STALE_DAYS,
+    )
