@@ -31,7 +31,7 @@ def main() -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from checklists import services
-    from checklists.demo import fill_response
+    from checklists.demo.cases import fill_response
     from checklists.models import Team
     from checklists.roles import CLINICIAN, ensure_roles
 

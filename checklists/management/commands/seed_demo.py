@@ -4,7 +4,8 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import demo
+from ...demo.accounts import ensure_demo_accounts
+from ...demo.bulk import seed_cases
 
 
 class Command(BaseCommand):
@@ -26,8 +27,8 @@ class Command(BaseCommand):
         if cases < 0:
             raise CommandError("--cases must be 0 or more.")
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
-        accounts = demo.ensure_demo_accounts(password)
-        created = demo.seed_cases(cases, seed) if cases else 0
+        accounts = ensure_demo_accounts(password)
+        created = seed_cases(cases, seed) if cases else 0
         self.stdout.write(f"Synthetic cases created: {created} (seed {seed}).")
         self.stdout.write("Demo accounts (all with the same password):")
         for account in accounts:
