@@ -116,6 +116,8 @@ MIDDLEWARE = [
     # After messages: a session that times out says why on the login page.
     "checklists.middleware.SessionTimeoutMiddleware",
     "checklists.middleware.SecondFactorMiddleware",
+    # A GET on a form-only address gets a page in the site's layout, not a blank 405.
+    "checklists.method_not_allowed.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
