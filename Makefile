@@ -19,15 +19,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## install: the .venv with the project and its test tools; nothing started.
 install: $(STAMP)
 
-## run: demo mode on http://127.0.0.1:$(PORT) with the demo accounts printed.
+## run: demo mode on http://127.0.0.1:$(PORT) with the demo accounts printed. Not DEBUG:
+## a 404 is the site's page, not Django's list of every URL pattern.
 run: install
 	@test -n "$$DEMO_PASSWORD" || test -s .demo-password || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password
 	$(eval export DEMO_PASSWORD ?= $(shell cat .demo-password 2>/dev/null))
-	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py load_default_content
-	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py load_default_content
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
-	DJANGO_DEBUG=1 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## serve: production-like: migrate, collectstatic, gunicorn (gthread) + whitenoise on $(PORT).
 ## Needs the production settings in the environment (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,

@@ -71,13 +71,14 @@ def setup_django(database_url: str) -> None:
 def seed(cases: int) -> None:
     from django.core.management import call_command
 
-    from checklists import demo
+    from checklists.demo.accounts import ensure_demo_accounts
+    from checklists.demo.bulk import seed_cases
 
     call_command("migrate", verbosity=0)
     call_command("load_default_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    demo.ensure_demo_accounts(PASSWORD)
+    ensure_demo_accounts(PASSWORD)
     started = time.perf_counter()
-    demo.seed_cases(cases, 1)
+    seed_cases(cases, 1)
     print(f"seeded {cases} cases in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 

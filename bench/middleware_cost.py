@@ -20,8 +20,10 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402
+# The project root first: `bench` is then the package (bench/urls.py is mounted by
+# BENCH_ENDPOINTS=1), and bench/bench.py its module.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import bench  # noqa: E402
 
 # Issue 8's additions; django-otp's middleware and the gate that reads it go together
 # (without the first, no session counts as verified and the gate redirects every page).

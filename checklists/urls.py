@@ -4,6 +4,7 @@ from .views import audit, cases, exports, lots, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
+    path("favicon.ico", system.favicon, name="favicon"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", cases.case_new, name="case_new"),
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),

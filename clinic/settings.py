@@ -52,6 +52,20 @@ CODE_ONLY = startup.code_only
 DEMO_MODE = env_bool("DJANGO_DEMO")
 
 _INSECURE_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"
+# Demo mode runs without DEBUG (`make run`), so it signs its sessions with a key of its own:
+# generated once and kept in this git-ignored file, never the published constant above.
+DEMO_SECRET_KEY_FILE = BASE_DIR / ".demo-secret-key"
+
+
+def demo_secret_key() -> str:
+    if not DEMO_SECRET_KEY_FILE.exists():
+        import secrets
+
+        DEMO_SECRET_KEY_FILE.write_text(secrets.token_urlsafe(50) + "\n")
+        DEMO_SECRET_KEY_FILE.chmod(0o600)
+    return DEMO_SECRET_KEY_FILE.read_text().strip()
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or DEMO_MODE or CODE_ONLY):
@@ -59,7 +73,7 @@ if not SECRET_KEY:
             "DJANGO_SECRET_KEY is not set. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
-    SECRET_KEY = _INSECURE_KEY
+    SECRET_KEY = demo_secret_key() if DEMO_MODE and not DEBUG else _INSECURE_KEY
 elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak: use at least 50 random characters.")
 
@@ -118,6 +132,8 @@ MIDDLEWARE = [
     # After messages: a session that times out says why on the login page.
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    # A GET on a form-only address gets a page in the site's layout, not a blank 405.
+    "checklists.method_not_allowed.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -334,8 +350,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if DEBUG:
+if DEBUG or DEMO_MODE:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Demo mode runs without DEBUG, where runserver serves no static files: WhiteNoise serves
+# them straight from static/ and the apps (no collectstatic step before `make run`).
+WHITENOISE_USE_FINDERS = DEMO_MODE
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

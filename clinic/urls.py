@@ -14,9 +14,4 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:  # benchmarks only, refused outside loopback (settings.py)
-    from . import bench_views
-
-    urlpatterns[:0] = [
-        path("_bench/fortunes", bench_views.fortunes, name="bench_fortunes"),
-        path("_bench/empty", bench_views.empty_page, name="bench_empty"),
-    ]
+    urlpatterns.insert(0, path("", include("bench.urls")))

@@ -32,7 +32,7 @@ def main() -> None:
 
     from checklists.cases.cases import create_case
     from checklists.cases.drafts import start_response
-    from checklists.demo import fill_response
+    from checklists.demo.cases import fill_response
     from checklists.models import Team
     from checklists.roles import CLINICIAN, ensure_roles
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from checklists.models import Answer, ChecklistResponse, PatientCase
+from checklists.models import Answer, ChecklistResponse, PatientCase, TemplateVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,24 @@ def test_refused_outside_demo_mode(settings):
     with pytest.raises(CommandError, match="demo mode"):
         call_command("seed_demo", cases=3)
     assert not get_user_model().objects.exists()
+    assert not TemplateVersion.objects.exists()  # refused before loading any content
+
+
+def test_loads_the_default_content_on_a_database_without_it(settings, monkeypatch):
+    """A new user's first `seed_demo` gets a working demo, not a traceback."""
+    settings.DEMO_MODE = True
+    monkeypatch.setenv("DEMO_PASSWORD", "demo password for tests")
+    assert not TemplateVersion.objects.published().exists()
+    out = io.StringIO()
+    call_command("seed_demo", cases=3, seed=2, stdout=out)
+    assert "loading the default content first" in out.getvalue()
+    assert TemplateVersion.objects.published().count() == 1
+    assert PatientCase.objects.count() == 3
+    # Once loaded, a second run neither reloads it nor stores another version.
+    out = io.StringIO()
+    call_command("seed_demo", cases=3, seed=2, stdout=out)
+    assert "default content" not in out.getvalue()
+    assert TemplateVersion.objects.count() == 1
 
 
 def test_creates_accounts_and_deterministic_cases(settings, monkeypatch):
@@ -72,3 +90,12 @@ def test_demo_teams_are_separate(settings, monkeypatch):
     seen_by_outsider = set(PatientCase.objects.visible_to(outsider).values_list("pk", flat=True))
     seen_by_clinician = set(PatientCase.objects.visible_to(clinician).values_list("pk", flat=True))
     assert seen_by_clinician and seen_by_outsider.isdisjoint(seen_by_clinician)
+
+
+def test_shell_imports_every_model_without_a_warning(capsys):
+    """Django 5.2's shell used to print "17 objects could not be automatically imported"
+    (the content history models, which django-simple-history names after the app)."""
+    call_command("shell", command="print(HistoricalSource.__name__, Source.__name__)", verbosity=2)
+    printed = capsys.readouterr()
+    assert "could not be automatically imported" not in printed.out + printed.err
+    assert "HistoricalSource Source" in printed.out

@@ -33,6 +33,8 @@ ROUTES = {
     "login": {"GET": (200, 302, 302, 302, 302, 302), "POST": (200, 302, 302, 302, 302, 302)},
     "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
     "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
+    # Browsers ask for it on pages without an icon link: sent on to the static icon.
+    "favicon": {"GET": (301,) * 6, "POST": (405,) * 6},
     # The second factor and password pages: every signed-in user, whatever their role. A
     # verified session is sent on from the code page; new recovery codes only by POST.
     "mfa_overview": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},

@@ -64,13 +64,14 @@ def test_eight_concurrent_writers_never_see_database_is_locked(version):
 
 
 def _seed(settings, monkeypatch, cases, seed=3):
-    from checklists import demo
+    from checklists.demo import bulk as demo_bulk
+    from checklists.demo import cases as demo_cases
 
     settings.DEMO_MODE = True
     monkeypatch.setenv("DEMO_PASSWORD", "demo password for tests")
     # Few prototypes, so the bulk copies start early and the test stays quick.
-    monkeypatch.setattr(demo, "PROTOTYPES", 12)
-    monkeypatch.setattr(demo, "BATCH", 7)
+    monkeypatch.setattr(demo_cases, "PROTOTYPES", 12)
+    monkeypatch.setattr(demo_bulk, "BATCH", 7)
     call_command("load_default_content", stdout=io.StringIO())
     call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
 
@@ -156,6 +157,26 @@ def test_bulk_seeded_checklists_are_valid(settings, monkeypatch):
 @pytest.mark.django_db
 def test_the_benchmark_page_is_not_mounted_by_default(client):
     assert client.get("/_bench/fortunes").status_code == 404
+
+
+def test_the_benchmark_pages_come_from_the_bench_package_when_switched_on():
+    """The bench views live beside the benchmark tools, not in clinic/ (project wiring)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BENCH_ENDPOINTS": "1", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+    code = (
+        "import django; django.setup(); from django.urls import resolve; "
+        "print(resolve('/_bench/fortunes').func.__module__, resolve('/_bench/empty').url_name)"
+    )
+    done = subprocess.run(  # noqa: S603 (our interpreter, fixed arguments)
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.split() == ["bench.views", "bench_empty"], done.stderr
 
 
 def test_the_benchmark_page_is_refused_outside_loopback():

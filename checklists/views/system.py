@@ -1,7 +1,8 @@
 from django.db import connection
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -19,6 +20,13 @@ def healthz(request):
     except Exception:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for where a page names no icon (the admin, a PDF):
+    the static icon that base.html links, so no page logs a 404 for it."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def csrf_failure(request, reason=""):

@@ -1,4 +1,5 @@
-"""The benchmark's reference page, mounted only when BENCH_ENDPOINTS=1 (never in production).
+"""The benchmark's reference page, mounted only when BENCH_ENDPOINTS=1 (never in production):
+bench/urls.py mounts these views and clinic/urls.py includes it only then.
 
 TechEmpower's "fortunes" test: one query for a dozen rows, one row added in memory, sorted,
 rendered through the template engine with escaping. Pages are measured against it in the
