@@ -133,7 +133,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     # A GET on a form-only address gets a page in the site's layout, not a blank 405.
-    "checklists.method_not_allowed.MethodNotAllowedPageMiddleware",
+    "checklists.refusals.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
