@@ -5,10 +5,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from ...cases.drafts import DEFAULT_TEMPLATE_SLUG
 from ...demo.accounts import ensure_demo_accounts
 from ...demo.bulk import seed_cases
 from ...models import TemplateVersion
-from ...services import DEFAULT_TEMPLATE_SLUG
 
 
 class Command(BaseCommand):
