@@ -1,0 +1,143 @@
+"""Field types shared by the forms: typed text, rows of a list, a place, a product lot."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
+
+
+def clean_text(value: str) -> str:
+    """Strip surrounding space and refuse control characters (NUL and friends)."""
+    value = (value or "").strip()
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise ValidationError("Remove the control characters from this text.")
+    return value
+
+
+class PlainTextField(forms.CharField):
+    """Text a person types: surrounding space stripped, control characters refused."""
+
+    def clean(self, value):
+        return clean_text(super().clean(value))
+
+
+class RowListWidget(forms.Widget):
+    """Rows of small text inputs (name-i-column), with spare empty rows to fill in."""
+
+    template_name = "checklists/widgets/row_list.html"
+    spare_rows = 3
+
+    def __init__(self, columns: list[tuple[str, str]], attrs=None):
+        self.columns = columns
+        super().__init__(attrs)
+
+    def value_from_datadict(self, data, files, name):
+        rows = []
+        for index in range(50):
+            row = {col: data.get(f"{name}-{index}-{col}", "") for col, _ in self.columns}
+            if not any(f"{name}-{index}-{col}" in data for col, _ in self.columns):
+                continue
+            rows.append(row)
+        return rows
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = list(value or []) if isinstance(value, list) else []
+        rows += [{} for _ in range(self.spare_rows)]
+        context["widget"]["columns"] = self.columns
+        context["widget"]["rows"] = [
+            (index, [(col, label, (row or {}).get(col, "")) for col, label in self.columns])
+            for index, row in enumerate(rows)
+        ]
+        return context
+
+
+class RowListField(forms.Field):
+    def __init__(self, columns: list[tuple[str, str]], key_column: str, **kwargs):
+        self.columns = columns
+        self.key_column = key_column
+        kwargs.setdefault("widget", RowListWidget(columns))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        rows = []
+        for row in value or []:
+            cleaned = {col: clean_text(str(row.get(col, "")))[:120] for col, _ in self.columns}
+            if any(cleaned.values()):
+                if not cleaned[self.key_column]:
+                    raise ValidationError(
+                        f"Each row needs a {dict(self.columns)[self.key_column].lower()}."
+                    )
+                rows.append(cleaned)
+        return rows
+
+
+class JurisdictionInput(forms.TextInput):
+    """A text box that suggests the legal table's places as you type (a datalist)."""
+
+    template_name = "checklists/widgets/jurisdiction.html"
+
+    def __init__(self, places=(), attrs=None):
+        self.places = list(places)
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["places"] = self.places
+        return context
+
+
+class ProductLotWidget(RowListWidget):
+    """The team's recorded lots as checkboxes, plus free-text rows for anything else."""
+
+    template_name = "checklists/widgets/product_lot.html"
+    spare_rows = 1
+
+    def __init__(self, columns, lots=(), attrs=None):
+        self.lots = list(lots)
+        super().__init__(columns, attrs)
+
+    def value_from_datadict(self, data, files, name):
+        return {
+            "lots": data.getlist(f"{name}-lot") if hasattr(data, "getlist") else [],
+            "rows": super().value_from_datadict(data, files, name),
+        }
+
+    def get_context(self, name, value, attrs):
+        if isinstance(value, dict):  # re-shown after a POST
+            chosen = {str(v) for v in value.get("lots", [])}
+            rows = value.get("rows", [])
+        else:  # stored answer: a list of rows, some pointing at a lot
+            chosen = {str(r["lot_id"]) for r in value or [] if "lot_id" in r}
+            rows = [r for r in value or [] if "lot_id" not in r]
+        context = super().get_context(name, rows, attrs)
+        context["widget"]["lots"] = [(str(pk), label, str(pk) in chosen) for pk, label in self.lots]
+        return context
+
+
+class ProductLotField(RowListField):
+    def __init__(self, lots=(), **kwargs):
+        self.lots = {str(pk): label for pk, label in lots}
+        kwargs["widget"] = ProductLotWidget(PRODUCT_COLUMNS, lots)
+        super().__init__(PRODUCT_COLUMNS, "product", **kwargs)
+
+    def to_python(self, value):
+        value = value if isinstance(value, dict) else {"lots": [], "rows": value}
+        chosen = []
+        for pk in value.get("lots", []):
+            if str(pk) not in self.lots:
+                raise ValidationError("Choose lots from your team's list.")
+            chosen.append({"lot_id": int(pk), "label": self.lots[str(pk)]})
+        return chosen + super().to_python(value.get("rows", []))
+
+
+MEDICATION_COLUMNS = [
+    ("name", "Medicine as the patient names it"),
+    ("dose", "Dose"),
+    ("frequency", "How often"),
+]
+PRODUCT_COLUMNS = [("product", "Product"), ("supplier", "Supplier"), ("lot", "Lot on the label")]

@@ -1,0 +1,88 @@
+"""Search and filter forms: the case list, the audit trail, the bulk export."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from ..exports.csv import ExportFilters
+from ..models import (
+    ChecklistResponse,
+)
+from .fields import clean_text
+
+
+class CaseSearchForm(forms.Form):
+    q = forms.CharField(label="Clinic reference", required=False, max_length=40)
+
+    def clean_q(self) -> str:
+        return clean_text(self.cleaned_data.get("q", ""))
+
+
+STATUS_FILTERS = [
+    ("", "All cases"),
+    ("draft", "Has a draft"),
+    ("signed", "All signed"),
+    ("follow_up_due", "Follow-up due"),
+]
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.CharField(required=False, max_length=150, label="User name")
+    case = forms.IntegerField(required=False, min_value=1, label="Case id")
+    action = forms.ChoiceField(required=False, label="Action")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import AuditEvent
+
+        self.fields["action"].choices = [("", "Any action"), *AuditEvent.Action.choices]
+
+    def clean_user(self) -> str:
+        return clean_text(self.cleaned_data.get("user", ""))
+
+    def filters(self) -> dict:
+        """The cleaned filters that were given, for the queryset and the audit record."""
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class ExportFilterForm(forms.Form):
+    """Query parameters of /exports/responses.csv: ids, dates and codes only."""
+
+    date_from = forms.DateField(required=False, label="Started on or after")
+    date_to = forms.DateField(required=False, label="Started on or before")
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *ChecklistResponse.Status.choices], required=False
+    )
+    team = forms.IntegerField(required=False, min_value=1)
+    serious = forms.BooleanField(required=False, label="Only with major or contraindicated flags")
+    format = forms.ChoiceField(
+        choices=[("", "One row per checklist"), ("long", "One row per answer")], required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError("The start date is after the end date.")
+        return data
+
+    def filters(self) -> ExportFilters:
+        data = self.cleaned_data
+        return ExportFilters(
+            started_from=data["date_from"],
+            started_to=data["date_to"],
+            status=data["status"],
+            team_id=data["team"],
+            serious_only=data["serious"],
+        )

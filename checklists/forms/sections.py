@@ -1,0 +1,163 @@
+"""One section of a checklist as a form: a field per item, answers to and from storage."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from ..models import (
+    Item,
+    ItemKind,
+)
+from .fields import (
+    JURISDICTION_RE,
+    MEDICATION_COLUMNS,
+    JurisdictionInput,
+    ProductLotField,
+    RowListField,
+    RowListWidget,
+    clean_text,
+)
+
+TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
+
+
+def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
+    """A show-when condition in words, for readers without JavaScript."""
+    condition = item.show_when
+    if not condition or condition["item"] not in items_by_key:
+        return ""
+    source = items_by_key[condition["item"]]
+    value = condition.get("value")
+    labels = (
+        [source.option_label(v) for v in value]
+        if isinstance(value, list)
+        else [source.option_label(value)]
+        if value is not None
+        else []
+    )
+    if condition["op"] == "answered":
+        return f"Answer only if “{source.prompt}” has an answer."
+    if condition["op"] == "not_equals":
+        return f"Answer only if the answer to “{source.prompt}” is not {labels[0]}."
+    return f"Answer only if the answer to “{source.prompt}” includes {' or '.join(labels)}."
+
+
+def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
+    """The form field for one checklist item. Nothing is required while drafting."""
+    common = {"label": item.prompt, "required": False, "help_text": item.help_text}
+    choices = [(o["code"], o["label"]) for o in item.choices]
+    kind = item.kind
+    if kind in (ItemKind.YES_NO_UNKNOWN, ItemKind.SINGLE_CHOICE):
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if kind == ItemKind.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind in TEXT_LIMITS:
+        widget = forms.Textarea(attrs={"rows": 3}) if kind == ItemKind.LONG_TEXT else None
+        return forms.CharField(max_length=TEXT_LIMITS[kind], widget=widget, **common)
+    if kind == ItemKind.NUMBER:
+        return forms.DecimalField(max_digits=12, decimal_places=3, min_value=0, **common)
+    if kind == ItemKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == ItemKind.JURISDICTION:
+        return forms.CharField(max_length=60, widget=JurisdictionInput(places), **common)
+    if kind == ItemKind.MEDICATION_LIST:
+        return RowListField(MEDICATION_COLUMNS, "name", **common)
+    if kind == ItemKind.PRODUCT_LOT:
+        return ProductLotField(lots=lots, **common)
+    raise ValueError(f"No form field for item kind {kind!r}")
+
+
+def to_storage(item: Item, value: Any) -> Any:
+    """The JSON value stored for a cleaned form value (None when unanswered)."""
+    if value in (None, "", [], ()):
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if item.kind == ItemKind.JURISDICTION:
+        return value.upper()
+    return value
+
+
+def from_storage(item: Item, value: Any) -> Any:
+    """The form's initial value for a stored JSON value."""
+    if value is None:
+        return None
+    if item.kind == ItemKind.DATE:
+        try:
+            return datetime.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return None
+    return value
+
+
+class SectionForm(forms.Form):
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(
+        self, *args, items: list[Item], answers: dict[str, Any], lots=(), places=(), **kwargs
+    ):
+        initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
+        self.place_codes = {code for code, _ in places}
+        super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
+        self.items = items
+        for item in items:
+            field = field_for_item(item, lots, places)
+            grouped = isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+            css = "form-check-input" if grouped else "form-control"
+            if not isinstance(field.widget, RowListWidget):
+                field.widget.attrs.setdefault("class", css)
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"help-{item.key}"
+            self.fields[item.key] = field
+
+    def rows(self, citations: dict[int, list], items_by_key: dict[str, Item]) -> list[dict]:
+        """What the template needs per item: the bound field, the item, its citations."""
+        return [
+            {
+                "item": item,
+                "show_value": json.dumps(item.show_when.get("value")) if item.show_when else "",
+                "condition_text": condition_text(item, items_by_key),
+                "field": self[item.key],
+                "citations": citations.get(item.id, []),
+                "is_group": isinstance(
+                    self.fields[item.key].widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+                ),
+                "is_rows": isinstance(self.fields[item.key].widget, RowListWidget),
+            }
+            for item in self.items
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for item in self.items:
+            if item.kind == ItemKind.JURISDICTION and cleaned.get(item.key):
+                code = clean_text(cleaned[item.key]).upper().split(" ")[0]
+                if not JURISDICTION_RE.fullmatch(code):
+                    self.add_error(item.key, "Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
+                elif self.place_codes and code not in self.place_codes:
+                    self.add_error(
+                        item.key,
+                        f"{code} is not in the legal table. Choose a "
+                        "listed place, or the country if the region is not listed.",
+                    )
+                else:
+                    cleaned[item.key] = code
+            elif item.kind in TEXT_LIMITS and cleaned.get(item.key):
+                try:
+                    cleaned[item.key] = clean_text(cleaned[item.key])
+                except ValidationError as error:
+                    self.add_error(item.key, error)
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        return {item.key: to_storage(item, self.cleaned_data.get(item.key)) for item in self.items}
