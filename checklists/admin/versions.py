@@ -1,17 +1,10 @@
-"""The admin is the content editors' tool.
-
-Templates, versions, sections and items (with inlines and ordering), sources and the
-knowledge tables, each with search, filters and its change history. A version moves
-through its workflow only by the buttons and actions below, which call the write
-functions of authoring/workflow.py; content of a version in review, published or retired
-shows read-only.
-"""
+"""A template's versions in the admin: the workflow buttons (through authoring/workflow.py),
+the diff between versions and the page of content past its review-by date."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,110 +12,16 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import audit
-from .access import can_approve_version, can_edit_content, can_publish_content
-from .authoring import workflow
-from .diff import diff_versions
-from .models import (
-    AuditEvent,
-    ChecklistTemplate,
-    Citation,
-    InteractionRule,
-    Item,
-    Jurisdiction,
-    LabLimit,
-    LegalStatus,
-    Section,
-    Source,
-    Substance,
-    SubstanceAlias,
-    Team,
+from .. import audit
+from ..access import can_approve_version, can_edit_content, can_publish_content
+from ..authoring import workflow
+from ..diff import diff_versions
+from ..models import (
     TemplateVersion,
-    VariabilityRule,
 )
-from .publishing import validate_version
-from .reviews import overdue_content
-
-
-def _version_of(obj) -> TemplateVersion | None:
-    if obj is None:
-        return None
-    if isinstance(obj, TemplateVersion):
-        return obj
-    if isinstance(obj, Citation):
-        return obj.item.version
-    return obj.version
-
-
-class LockedContentAdminMixin:
-    """Rows of a version in review, published or retired can be viewed, not changed."""
-
-    def _locked(self, obj) -> bool:
-        version = _version_of(obj)
-        return version is not None and version.content_locked
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not self._locked(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not self._locked(obj)
-
-    def has_add_permission(self, request, *parent):
-        # Inlines receive the parent object; a locked parent takes no new rows.
-        if parent and self._locked(parent[0]):
-            return False
-        return super().has_add_permission(request, *parent)
-
-
-class DraftChoicesMixin:
-    """Foreign keys to versions and sections offer only drafts: nothing else takes rows."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "version":
-            kwargs["queryset"] = TemplateVersion.objects.filter(
-                status=TemplateVersion.Status.DRAFT
-            ).select_related("template")
-        elif db_field.name == "section":
-            kwargs["queryset"] = Section.objects.filter(
-                version__status=TemplateVersion.Status.DRAFT
-            ).select_related("version__template")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
-    list_display = ["key", "title", "publisher", "year", "kind"]
-    list_filter = ["kind", "year"]
-    search_fields = ["key", "title", "publisher", "url"]
-    ordering = ["key"]
-
-
-class VersionInline(admin.TabularInline):
-    model = TemplateVersion
-    fields = ["number", "status", "author", "approver", "published_at"]
-    readonly_fields = fields
-    ordering = ["-number"]
-    extra = 0
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ChecklistTemplate)
-class ChecklistTemplateAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "slug", "canonical_url"]
-    search_fields = ["title", "slug", "description"]
-    inlines = [VersionInline]
-
-
-class SectionInline(LockedContentAdminMixin, admin.TabularInline):
-    model = Section
-    extra = 0
-    fields = ["position", "key", "title"]
-    ordering = ["position"]
-    show_change_link = True
+from ..publishing import validate_version
+from ..reviews import overdue_content
+from .content import SectionInline
 
 
 @admin.register(TemplateVersion)
@@ -362,172 +261,3 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
     @admin.action(description="Retire selected published versions", permissions=["change"])
     def retire_selected(self, request, queryset):
         self._run(request, queryset, "retire")
-
-
-class ItemInlineFormSet(BaseInlineFormSet):
-    """Item rows on the section page take the section's version before they are validated,
-    so a repeated key is a form error rather than a database error."""
-
-    def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
-        form.instance.version_id = self.instance.version_id
-        return form
-
-    def clean(self):
-        super().clean()
-        keys = [
-            form.cleaned_data["key"]
-            for form in self.forms
-            if form.cleaned_data.get("key") and not form.cleaned_data.get("DELETE")
-        ]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise ValidationError(f"Item keys repeat on this page: {', '.join(repeated)}.")
-
-
-class ItemInline(LockedContentAdminMixin, admin.TabularInline):
-    model = Item
-    formset = ItemInlineFormSet
-    extra = 0
-    fields = ["position", "key", "prompt", "kind", "required", "review_by"]
-    ordering = ["position"]
-    show_change_link = True
-
-
-@admin.register(Section)
-class SectionAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
-    list_display = ["title", "key", "position", "version"]
-    list_filter = ["version__template", "version__status"]
-    list_select_related = ["version__template"]
-    search_fields = ["key", "title", "intro"]
-    ordering = ["version", "position"]
-    inlines = [ItemInline]
-
-    def save_formset(self, request, form, formset, change):
-        # Items carry their section's version (denormalised for the key constraint).
-        for item in formset.save(commit=False):
-            item.version_id = form.instance.version_id
-            item.save()
-        for item in formset.deleted_objects:
-            item.delete()
-        formset.save_m2m()
-
-
-class CitationInline(LockedContentAdminMixin, admin.TabularInline):
-    model = Citation
-    extra = 0
-    autocomplete_fields = ["source"]
-
-
-@admin.register(Item)
-class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
-    list_display = ["key", "prompt", "kind", "required", "section", "version", "review_by"]
-    list_filter = ["version__template", "version__status", "kind", "required", "review_by"]
-    list_select_related = ["section", "version__template"]
-    search_fields = ["key", "prompt", "help_text"]
-    ordering = ["version", "section__position", "position"]
-    inlines = [CitationInline]
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name"]
-    search_fields = ["name"]
-    filter_horizontal = ["members"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "username", "action", "object_type", "object_id", "case_id", "ip_address"]
-    list_filter = ["action"]
-    search_fields = ["username", "object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SubstanceAliasInline(admin.TabularInline):
-    model = SubstanceAlias
-    extra = 1
-    fields = ["name"]
-
-
-@admin.register(Substance)
-class SubstanceAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "key", "kind"]
-    list_filter = ["kind", "classes"]
-    search_fields = ["name", "key", "aliases__name"]
-    filter_horizontal = ["classes"]
-    inlines = [SubstanceAliasInline]
-
-
-class RuleAdminMixin:
-    list_filter = ["severity", "agent", "review_by"]
-    filter_horizontal = ["sources"]
-    date_hierarchy = "review_by"
-
-
-@admin.register(InteractionRule)
-class InteractionRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
-    list_display = ["code", "agent", "target", "severity", "likelihood", "evidence", "review_by"]
-    list_select_related = ["target"]
-    search_fields = ["code", "title", "target__name", "mechanism", "advice"]
-    autocomplete_fields = ["target"]
-
-
-@admin.register(VariabilityRule)
-class VariabilityRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
-    list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
-    list_filter = ["factor", *RuleAdminMixin.list_filter]
-    search_fields = ["code", "title", "advice"]
-
-
-@admin.register(Jurisdiction)
-class JurisdictionAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "kind", "parent"]
-    list_filter = ["kind"]
-    list_select_related = ["parent"]
-    search_fields = ["code", "name"]
-
-
-@admin.register(LegalStatus)
-class LegalStatusAdmin(SimpleHistoryAdmin):
-    list_display = [
-        "jurisdiction",
-        "substance",
-        "status",
-        "minimum_age",
-        "effective_from",
-        "effective_to",
-        "verified_on",
-        "review_by",
-    ]
-    list_filter = ["substance", "status", "jurisdiction__kind", "review_by"]
-    list_select_related = ["jurisdiction"]
-    search_fields = ["jurisdiction__code", "jurisdiction__name", "summary"]
-    autocomplete_fields = ["jurisdiction"]
-    filter_horizontal = ["sources"]
-
-
-@admin.register(LabLimit)
-class LabLimitAdmin(SimpleHistoryAdmin):
-    list_display = [
-        "substance",
-        "analyte",
-        "label",
-        "comparison",
-        "limit",
-        "unit",
-        "required",
-        "severity_on_fail",
-        "review_by",
-    ]
-    list_filter = ["substance", "severity_on_fail", "required"]
-    search_fields = ["analyte", "label"]
-    filter_horizontal = ["sources"]

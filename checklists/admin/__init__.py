@@ -1,0 +1,16 @@
+"""The admin is the content editors' tool.
+
+Templates, versions, sections and items (with inlines and ordering), sources and the
+knowledge tables, each with search, filters and its change history. A version moves
+through its workflow only by the buttons of versions.py, which call the write
+functions of authoring/workflow.py; content of a version in review, published or retired
+shows read-only.
+
+The modules register their admins when Django's admin autodiscovers this package:
+content (sources, templates, sections, items), versions (the workflow), knowledge (the
+knowledge, legal and lab tables) and people (teams, the audit trail).
+"""
+
+from . import content, knowledge, people, versions
+
+__all__ = ["content", "knowledge", "people", "versions"]

@@ -1,0 +1,98 @@
+"""The knowledge tables in the admin: substances and their names, interaction and
+variability rules, places and their legal status, lab limits; each with its history."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..models import (
+    InteractionRule,
+    Jurisdiction,
+    LabLimit,
+    LegalStatus,
+    Substance,
+    SubstanceAlias,
+    VariabilityRule,
+)
+
+
+class SubstanceAliasInline(admin.TabularInline):
+    model = SubstanceAlias
+    extra = 1
+    fields = ["name"]
+
+
+@admin.register(Substance)
+class SubstanceAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "key", "kind"]
+    list_filter = ["kind", "classes"]
+    search_fields = ["name", "key", "aliases__name"]
+    filter_horizontal = ["classes"]
+    inlines = [SubstanceAliasInline]
+
+
+class RuleAdminMixin:
+    list_filter = ["severity", "agent", "review_by"]
+    filter_horizontal = ["sources"]
+    date_hierarchy = "review_by"
+
+
+@admin.register(InteractionRule)
+class InteractionRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
+    list_display = ["code", "agent", "target", "severity", "likelihood", "evidence", "review_by"]
+    list_select_related = ["target"]
+    search_fields = ["code", "title", "target__name", "mechanism", "advice"]
+    autocomplete_fields = ["target"]
+
+
+@admin.register(VariabilityRule)
+class VariabilityRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
+    list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
+    list_filter = ["factor", *RuleAdminMixin.list_filter]
+    search_fields = ["code", "title", "advice"]
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "kind", "parent"]
+    list_filter = ["kind"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(LegalStatus)
+class LegalStatusAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "jurisdiction",
+        "substance",
+        "status",
+        "minimum_age",
+        "effective_from",
+        "effective_to",
+        "verified_on",
+        "review_by",
+    ]
+    list_filter = ["substance", "status", "jurisdiction__kind", "review_by"]
+    list_select_related = ["jurisdiction"]
+    search_fields = ["jurisdiction__code", "jurisdiction__name", "summary"]
+    autocomplete_fields = ["jurisdiction"]
+    filter_horizontal = ["sources"]
+
+
+@admin.register(LabLimit)
+class LabLimitAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "substance",
+        "analyte",
+        "label",
+        "comparison",
+        "limit",
+        "unit",
+        "required",
+        "severity_on_fail",
+        "review_by",
+    ]
+    list_filter = ["substance", "severity_on_fail", "required"]
+    search_fields = ["analyte", "label"]
+    filter_horizontal = ["sources"]
