@@ -1,0 +1,1 @@
+"""Checklist content authoring: versions, validation, review workflow, diff, files and FHIR."""
