@@ -21,7 +21,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, services
 from .access import can_edit_content, can_publish_content
-from .diff import diff_versions
+from .authoring.diff import diff_versions
+from .authoring.validation import overdue_content, validate_version
 from .models import (
     AuditEvent,
     ChecklistTemplate,
@@ -39,8 +40,6 @@ from .models import (
     TemplateVersion,
     VariabilityRule,
 )
-from .publishing import validate_version
-from .reviews import overdue_content
 
 
 def _version_of(obj) -> TemplateVersion | None:

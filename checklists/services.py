@@ -17,8 +17,9 @@ from simple_history.utils import bulk_create_with_history
 
 from . import audit
 from .access import ResponseLocked, can_edit_content, can_publish_content
+from .authoring.files import version_hash
+from .authoring.validation import validate_version
 from .conditions import effective_answers, is_answered, visible_keys
-from .content_io import version_hash
 from .models import (
     Acknowledgement,
     AmendmentRequest,
@@ -38,7 +39,6 @@ from .models import (
     Team,
     TemplateVersion,
 )
-from .publishing import validate_version
 from .walkthrough import ResponseState, load_state
 
 DEFAULT_TEMPLATE_SLUG = "kratom-melatonin-intake"

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from checklists import services
-from checklists.diff import diff_versions
+from checklists.authoring.diff import diff_versions
 from checklists.models import Answer, AuditEvent, ChecklistResponse, Citation, Item
 
 from .conftest import login

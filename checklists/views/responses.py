@@ -17,7 +17,7 @@ from ..access import (
     can_write_clinical,
     get_response_for_user,
 )
-from ..diff import diff_versions
+from ..authoring.diff import diff_versions
 from ..forms import AmendForm, RestartForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent, Item, TemplateVersion
 from ..walkthrough import jurisdiction_choices, load_state, revision_changes
