@@ -272,12 +272,12 @@ def fill(response, user, answers=COMPLETE_ANSWERS) -> None:
 
 def load_knowledge() -> None:
     """The starter knowledge, legal table and lab limits from checklists/content/."""
-    from checklists import content_io
+    from checklists.authoring import bundle, files, loaders
 
-    content_io.load_sources(content_io.read_json(content_io.CONTENT_DIR / "sources.json"))
-    content_io.load_knowledge()
-    content_io.load_legal()
-    content_io.load_lab_limits()
+    bundle.load_sources(files.read_json(files.CONTENT_DIR / "sources.json"))
+    loaders.load_knowledge()
+    loaders.load_legal()
+    loaders.load_lab_limits()
 
 
 def sign(response, user, reason: str = "advised_against"):

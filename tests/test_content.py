@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from checklists import content_io
+from checklists.authoring import files, loaders
 from checklists.models import (
     ChecklistTemplate,
     Citation,
@@ -121,7 +121,7 @@ class TestPublishedVersionIsFrozen:
 
 
 def load_file_data():
-    return json.loads((content_io.CONTENT_DIR / "default_checklist.json").read_text())
+    return json.loads((files.CONTENT_DIR / "default_checklist.json").read_text())
 
 
 class TestDefaultChecklist:
@@ -140,9 +140,7 @@ class TestDefaultChecklist:
         assert CAUTION_TAGS - covered == set()
 
     def test_every_item_cites_a_known_source(self):
-        sources = {
-            s["key"] for s in json.loads((content_io.CONTENT_DIR / "sources.json").read_text())
-        }
+        sources = {s["key"] for s in json.loads((files.CONTENT_DIR / "sources.json").read_text())}
         for section in load_file_data()["sections"]:
             for item in section["items"]:
                 assert item["citations"], item["key"]
@@ -180,7 +178,7 @@ class TestLoadDefaultContent:
         call_command("load_default_content")
         data = load_file_data()
         data["sections"][0]["items"][0]["prompt"] = "A reworded first question?"
-        version, created = content_io.load_template(data)
+        version, created = loaders.load_template(data)
         assert created and version.number == 2 and version.status == "draft"
         first = TemplateVersion.objects.get(number=1)
         assert first.status == "published"
@@ -189,7 +187,7 @@ class TestLoadDefaultContent:
             != "A reworded first question?"
         )
         # Loading the same changed content again stores nothing new.
-        assert content_io.load_template(data) == (version, False)
+        assert loaders.load_template(data) == (version, False)
 
     @pytest.mark.parametrize(
         "mutate,message",
@@ -217,8 +215,8 @@ class TestLoadDefaultContent:
         call_command("load_default_content")
         data = load_file_data()
         mutate(data)
-        with pytest.raises(content_io.ContentError, match=message):
-            content_io.load_template(data)
+        with pytest.raises(files.ContentError, match=message):
+            loaders.load_template(data)
         assert TemplateVersion.objects.count() == 1
 
     def test_roles_are_created(self):

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from checklists import content_fhir, content_io
+from checklists.authoring import bundle, files, questionnaire
 from checklists.models import (
     AuditEvent,
     ChecklistTemplate,
@@ -75,7 +75,7 @@ class TestJsonRoundTrip:
     def test_only_cited_sources_and_a_chosen_template(self):
         make_version()
         data = json.loads(export("--template", "kratom-melatonin-intake"))
-        assert data["format"] == content_io.BUNDLE_FORMAT
+        assert data["format"] == bundle.BUNDLE_FORMAT
         assert [s["key"] for s in data["sources"]] == ["seed-pain-sleep"]
         assert len(data["checklists"]) == 1
         with pytest.raises(CommandError, match="No template"):
@@ -95,7 +95,7 @@ class TestJsonRoundTrip:
 
     def test_the_default_checklist_file_imports_too(self, tmp_path):
         call_command("load_default_content", stdout=io.StringIO())
-        text = (content_io.CONTENT_DIR / "default_checklist.json").read_text()
+        text = (files.CONTENT_DIR / "default_checklist.json").read_text()
         assert "unchanged (matches version 1)" in import_file(tmp_path, text)
 
 
@@ -168,7 +168,7 @@ class TestFhirQuestionnaire:
         parsed = Questionnaire.model_validate(resource)
         assert parsed.url == ChecklistTemplate.objects.get().canonical_url
         assert parsed.version == "1" and parsed.status == "active"
-        assert content_fhir.questionnaire_problems(resource) == []
+        assert questionnaire.questionnaire_problems(resource) == []
 
     def test_items_are_nested_by_section(self, resource):
         version = TemplateVersion.objects.get()
@@ -218,13 +218,13 @@ class TestFhirQuestionnaire:
             {"question": "substances_in_use", "operator": "exists", "answerBoolean": True},
         ]
         Questionnaire.model_validate(resource)  # the library itself accepts all of this
-        problems = content_fhir.questionnaire_problems(resource)
+        problems = questionnaire.questionnaire_problems(resource)
         assert any("publication status" in p for p in problems)
         assert any("'multiple-choice' is not an item type" in p for p in problems)
         assert any("enableWhen operator 'includes'" in p for p in problems)
         assert any("que-12" in p for p in problems)
-        with pytest.raises(content_fhir.InvalidQuestionnaire):
-            content_fhir.validated(resource)
+        with pytest.raises(questionnaire.InvalidQuestionnaire):
+            questionnaire.validated(resource)
 
     def test_several_templates_make_a_bundle(self):
         make_version()

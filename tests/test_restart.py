@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from checklists.authoring.diff import diff_versions
 from checklists.authoring.workflow import approve_and_publish, new_draft_from, submit_for_review
 from checklists.cases.restart import NothingToRestart, restart_response_on_current
-from checklists.diff import diff_versions
 from checklists.models import Answer, AuditEvent, ChecklistResponse, Citation, Item
 
 from .conftest import login

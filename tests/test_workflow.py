@@ -7,7 +7,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from checklists import reviews
+from checklists.authoring import validation
+from checklists.authoring.files import version_hash
+from checklists.authoring.validation import content_problems, validate_version
 from checklists.authoring.workflow import (
     WorkflowRefused,
     approve_and_publish,
@@ -16,7 +18,6 @@ from checklists.authoring.workflow import (
     return_to_draft,
     submit_for_review,
 )
-from checklists.content_io import version_hash
 from checklists.models import (
     Answer,
     AuditEvent,
@@ -26,7 +27,6 @@ from checklists.models import (
     Item,
     TemplateVersion,
 )
-from checklists.publishing import content_problems, validate_version
 from checklists.roles import CONTENT_EDITOR, CONTENT_MODELS
 
 from .conftest import HttpsClient, login
@@ -199,10 +199,10 @@ class TestPublishRefusals:
     def test_overdue_blocking_content(self, draft, second_editor, monkeypatch):
         # The legal and lab tables arrive with other work; any registered table that
         # blocks publishing is checked the same way.
-        entry = reviews.ReviewedContent(
+        entry = validation.ReviewedContent(
             "Legal status rows", "checklists.InteractionRule", blocks_publish=True
         )
-        monkeypatch.setattr(reviews, "REVIEWED_CONTENT", [entry])
+        monkeypatch.setattr(validation, "REVIEWED_CONTENT", [entry])
         rule = InteractionRule.objects.order_by("code").first()
         InteractionRule.objects.filter(pk=rule.pk).update(review_by=datetime.date(2020, 1, 1))
         reasons = self.publish_reasons(draft, second_editor)
@@ -304,21 +304,21 @@ class TestPublish:
 
 class TestReviewRegistry:
     def test_tables_that_do_not_exist_yet_are_skipped(self):
-        entry = reviews.ReviewedContent("Lab limits", "checklists.NoSuchModel", required=False)
-        assert reviews.overdue_content(datetime.date.today(), registry=[entry]) == []
+        entry = validation.ReviewedContent("Lab limits", "checklists.NoSuchModel", required=False)
+        assert validation.overdue_content(datetime.date.today(), registry=[entry]) == []
 
     def test_a_table_without_review_dates_fails_loudly(self):
-        entry = reviews.ReviewedContent("Teams", "checklists.Team")
+        entry = validation.ReviewedContent("Teams", "checklists.Team")
         with pytest.raises(ImproperlyConfigured):
-            reviews.overdue_content(datetime.date.today(), registry=[entry])
+            validation.overdue_content(datetime.date.today(), registry=[entry])
 
     def test_items_of_retired_versions_are_not_overdue(self, editor):
         published = published_with_an_overdue_item()
         today = datetime.date.today()
-        groups = {g.label: g.rows for g in reviews.overdue_content(today)}
+        groups = {g.label: g.rows for g in validation.overdue_content(today)}
         assert [i.key for i in groups["Checklist items"]] == ["pregnant"]
         retire_version(version=published, user=editor)
-        groups = {g.label: g.rows for g in reviews.overdue_content(today)}
+        groups = {g.label: g.rows for g in validation.overdue_content(today)}
         assert groups["Checklist items"] == []
 
 

@@ -15,12 +15,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import audit
 from ..access import can_approve_version, can_edit_content, can_publish_content
 from ..authoring import workflow
-from ..diff import diff_versions
+from ..authoring.diff import diff_versions
+from ..authoring.validation import overdue_content, validate_version
 from ..models import (
     TemplateVersion,
 )
-from ..publishing import validate_version
-from ..reviews import overdue_content
 from .content import SectionInline
 
 

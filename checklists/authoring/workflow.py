@@ -16,9 +16,9 @@ from simple_history.utils import bulk_create_with_history
 
 from .. import audit
 from ..access import can_edit_content, can_publish_content
-from ..content_io import version_hash
 from ..models import AuditEvent, ChecklistTemplate, Citation, Item, Section, TemplateVersion
-from ..publishing import validate_version
+from .files import version_hash
+from .validation import validate_version
 
 
 class WorkflowRefused(Exception):

@@ -18,10 +18,10 @@ from ..access import (
     can_write_clinical,
     get_response_for_user,
 )
+from ..authoring.diff import diff_versions
 from ..cases import drafts, signing
 from ..cases.readmodel import jurisdiction_choices, load_state, revision_changes
 from ..cases.restart import NothingToRestart, restart_response_on_current
-from ..diff import diff_versions
 from ..forms import AmendForm, RestartForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent, Item, TemplateVersion
 

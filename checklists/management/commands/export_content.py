@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import content_fhir, content_io
+from ...authoring import bundle, files, questionnaire
 from ...models import ChecklistTemplate, TemplateVersion
 
 
@@ -33,12 +33,12 @@ class Command(BaseCommand):
             raise CommandError("There is no checklist content to export.")
         if options["format"] == "fhir":
             try:
-                data = content_fhir.export(versions)
-            except content_fhir.InvalidQuestionnaire as error:
+                data = questionnaire.export(versions)
+            except questionnaire.InvalidQuestionnaire as error:
                 raise CommandError(f"The Questionnaire would not be valid: {error}") from None
         else:
-            data = content_io.export_bundle(versions)
-        text = content_io.dump_json(data)
+            data = bundle.export_bundle(versions)
+        text = files.dump_json(data)
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as handle:
                 handle.write(text)

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import content_io
+from ...authoring import bundle, files
 
 
 class Command(BaseCommand):
@@ -31,9 +31,9 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {name}: {error}") from None
         try:
-            data = content_io.parse_json(text, Path(name).name if name != "-" else "stdin")
-            results = content_io.import_bundle(data, author=author)
-        except content_io.ContentError as error:
+            data = files.parse_json(text, Path(name).name if name != "-" else "stdin")
+            results = bundle.import_bundle(data, author=author)
+        except files.ContentError as error:
             raise CommandError(f"Nothing imported: {error}") from None
         for version, created in results:
             if created:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ... import content_io
+from ...authoring import bundle, files, loaders
 from ...roles import ensure_roles
 
 
@@ -12,17 +12,17 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        directory = content_io.CONTENT_DIR
+        directory = files.CONTENT_DIR
         try:
             with transaction.atomic():
                 ensure_roles()
-                changed = content_io.load_sources(content_io.read_json(directory / "sources.json"))
-                data = content_io.read_json(directory / "default_checklist.json")
-                version, created = content_io.load_template(data)
-                knowledge = content_io.load_knowledge()
-                legal = content_io.load_legal()
-                limits = content_io.load_lab_limits()
-        except content_io.ContentError as error:
+                changed = bundle.load_sources(files.read_json(directory / "sources.json"))
+                data = files.read_json(directory / "default_checklist.json")
+                version, created = loaders.load_template(data)
+                knowledge = loaders.load_knowledge()
+                legal = loaders.load_legal()
+                limits = loaders.load_lab_limits()
+        except files.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
         self.stdout.write(f"Knowledge: {knowledge} rows added or updated.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Item, ItemKind, Section, Severity, TemplateVersion
+from ..models import Item, ItemKind, Section, Severity, TemplateVersion
 
 OPERATOR_WORDS = {
     "equals": "is",

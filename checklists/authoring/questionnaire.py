@@ -15,7 +15,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from .models import Item, ItemKind, Section, TemplateVersion
+from ..models import Item, ItemKind, Section, TemplateVersion
 
 STATUS = {
     TemplateVersion.Status.DRAFT: "draft",
