@@ -115,3 +115,28 @@ def test_the_author_of_a_version_in_review_is_not_offered_approve(version, edito
     assert approve not in author_page
     assert reverse("admin:checklists_version_workflow", args=[draft.pk, "return"]) in author_page
     assert approve in reviewer_page
+
+
+def test_the_write_functions_refuse_what_the_pages_do_not_offer(people, pages, team):
+    """A page hiding a button is not the guard: the write functions ask access.py too."""
+    from checklists.access import Refused
+    from checklists.cases.cases import create_case
+    from checklists.cases.drafts import start_response
+    from checklists.cases.signing import amend_response, return_for_amendment
+    from checklists.models import ChecklistResponse, PatientCase
+
+    case = PatientCase.objects.get(reference="OFFER-1")
+    signed = ChecklistResponse.objects.get(case=case, status="signed")
+    for persona in ("supervisor", "auditor"):
+        user = people[persona]
+        with pytest.raises(Refused):
+            start_response(case=case, user=user)
+        with pytest.raises(Refused):
+            create_case(user=user, team=team, reference=f"NEW-{persona}")
+        with pytest.raises(Refused):
+            amend_response(response=signed, user=user, reason="not theirs to amend")
+    with pytest.raises(Refused):
+        return_for_amendment(response=signed, user=people["clinician"], comment="not theirs")
+    assert case.responses.count() == 1 and not PatientCase.objects.filter(
+        reference__startswith="NEW-"
+    ).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from .. import audit
+from ..access import can_edit_case, can_write_clinical, require
 from ..models import AuditEvent, PatientCase, Team
 
 
@@ -22,6 +23,7 @@ def create_case(
     jurisdiction: str = "",
     ip: str | None = None,
 ) -> PatientCase:
+    require(can_write_clinical(user), "Only clinicians can create a case.")
     case = PatientCase(
         team=team,
         reference=reference,
@@ -47,6 +49,7 @@ def update_case(
     ip: str | None = None,
 ) -> list[str]:
     """Change a case's optional details; returns the names of the fields that changed."""
+    require(can_edit_case(user, case), "Only clinicians can change a case.")
     values = {"initials": initials, "birth_year": birth_year, "jurisdiction": jurisdiction}
     changed = [name for name, value in values.items() if getattr(case, name) != value]
     if changed:

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import audit
-from ..access import ResponseLocked
+from ..access import ResponseLocked, can_start_checklist, can_write_clinical, require
 from ..conditions import is_answered, visible_keys
 from ..models import (
     Answer,
@@ -87,6 +87,7 @@ CARRY_FORWARD = frozenset(
 def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
     """Start a draft on the published version, pre-filled with the stable answers (see
     CARRY_FORWARD) of the case's last signed checklist whose keys the new version keeps."""
+    require(can_start_checklist(user, case), "Only clinicians can start a checklist.")
     version = (
         TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
     )
@@ -179,6 +180,7 @@ def save_section(
     safe to reuse because the claim below only succeeds if nothing was written since
     the page was built (every write bumps the lock version).
     """
+    require(can_write_clinical(user), "Only clinicians can change a checklist.")
     now = timezone.now()
     state = state or load_state(response, with_flags=False)
     claim: dict[str, Any] = {"updated_at": now}

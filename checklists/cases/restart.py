@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import audit
+from ..access import can_write_clinical, require
 from ..conditions import effective_answers
 from ..models import Answer, AuditEvent, ChecklistResponse, Item, ItemKind, TemplateVersion
 from .drafts import claim_draft
@@ -82,6 +83,7 @@ def restart_response_on_current(
     are listed in `dropped`. The old draft is not deleted: it becomes "restarted",
     read-only, and the new draft points back at it (`restarted_from`).
     """
+    require(can_write_clinical(user), "Only clinicians can restart a checklist.")
     current = _current_version(response)
     old_items = {i.pk: i for i in Item.objects.filter(version_id=response.version_id)}
     new_items = list(Item.objects.filter(version=current).order_by("section__position", "position"))

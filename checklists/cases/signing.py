@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import mfa
 
 from .. import audit
+from ..access import can_return_for_amendment, can_write_clinical, require
 from ..models import (
     Acknowledgement,
     AmendmentRequest,
@@ -81,6 +82,7 @@ def sign_response(
     reason. Not one transaction as a whole on purpose: django-otp's count of wrong codes
     (which slows guessing down) must be committed even when signing is refused.
     """
+    require(can_write_clinical(user), "Only clinicians can sign a checklist.")
     confirm_password(user=user, password=password)
     state = load_state(response)
     acknowledgements = acknowledgements or {}
@@ -246,6 +248,7 @@ def amend_response(
 ) -> ChecklistResponse:
     """Start a correction of a signed checklist: a new draft revision on the same version,
     with the previous answers, that supersedes the signed one only when it is signed."""
+    require(can_write_clinical(user), "Only clinicians can amend a signed checklist.")
     locked = ChecklistResponse.objects.select_for_update().get(pk=response.pk)
     if locked.status != ChecklistResponse.Status.SIGNED:
         raise AmendRefused("Only the latest signed revision can be amended.")
@@ -287,6 +290,9 @@ def return_for_amendment(
     *, response: ChecklistResponse, user, comment: str, ip: str | None = None
 ) -> AmendmentRequest:
     """A supervisor sends a signed checklist back to the clinicians with a comment."""
+    require(
+        can_return_for_amendment(user), "Only supervisors can return a checklist for amendment."
+    )
     if response.status != ChecklistResponse.Status.SIGNED:
         raise AmendRefused("Only a signed checklist can be returned for amendment.")
     request = AmendmentRequest.objects.create(response=response, comment=comment, requested_by=user)

@@ -12,6 +12,7 @@ import hashlib
 from django.db import transaction
 
 from .. import audit
+from ..access import can_add_lot, require
 from ..models import AuditEvent, CertificateOfAnalysis, Lot, Product, Supplier, Team
 
 
@@ -29,6 +30,7 @@ def create_lot(
     ip: str | None = None,
 ) -> Lot:
     """Record a lot, reusing the team's supplier and product of the same name."""
+    require(can_add_lot(user), "Only clinicians can record lots.")
     supplier_row, _ = Supplier.objects.get_or_create(team=team, name=supplier)
     product_row, _ = Product.objects.get_or_create(
         supplier=supplier_row,
@@ -57,6 +59,7 @@ def add_certificate(
 ) -> CertificateOfAnalysis:
     """Store a COA and its PDF (under a server-made name, through the storage API), with
     the PDF's SHA-256 so the stored file can be shown to be the one uploaded."""
+    require(can_add_lot(user, lot), "Only clinicians can record certificates.")
     coa = CertificateOfAnalysis(
         lot=lot,
         lab_name=lab_name,
