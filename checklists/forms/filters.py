@@ -6,9 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..exports.csv import ExportFilters
-from ..models import (
-    ChecklistResponse,
-)
+from ..models import AuditEvent, ChecklistResponse
 from .fields import clean_text
 
 
@@ -44,8 +42,6 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import AuditEvent
-
         self.fields["action"].choices = [("", "Any action"), *AuditEvent.Action.choices]
 
     def clean_user(self) -> str:
