@@ -27,6 +27,7 @@ from checklists.forms import (
     EnrolForm,
     ExportFilterForm,
     LotForm,
+    PlainTextField,
     RestartForm,
     ReturnForm,
     RowListField,
@@ -97,11 +98,21 @@ def overrides(form: forms.Form) -> dict:
             strategies[name] = st.sampled_from([*pks, "0", "-1", "x", ""])
         elif isinstance(field, forms.FileField):
             strategies[name] = HOSTILE  # posted as text where a file belongs
+        elif isinstance(field, PlainTextField):
+            strategies[name] = st.one_of(from_field(as_char_field(field)), HOSTILE)
         elif isinstance(field, forms.CharField):
             strategies[name] = st.one_of(from_field(field), HOSTILE)
         else:
             strategies[name] = st.one_of(from_field(field), HOSTILE)
     return strategies
+
+
+def as_char_field(field: PlainTextField) -> forms.CharField:
+    """The plain CharField a PlainTextField extends: hypothesis infers strategies by exact
+    field type, so it has none for the subclass; its length limits still apply."""
+    return forms.CharField(
+        max_length=field.max_length, min_length=field.min_length, required=field.required
+    )
 
 
 def as_post(data: dict) -> dict:
