@@ -5,10 +5,13 @@ persona logs in the way a person does: password (through django-axes, which need
 request), then the second factor.
 """
 
+import os
+
 import pytest
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import settings as hypothesis_settings
 
 from .factories import (
     PASSWORD,
@@ -20,6 +23,13 @@ from .factories import (
     make_version,
     recovery_code,
 )
+
+# Generated examples per property test: a quick sample for `make test` at a desk, the full
+# 200 in CI (.ci/run exports HYPOTHESIS_PROFILE=ci). No deadline in either: one example is a
+# whole request, whose time on a shared machine says nothing about the code.
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=200, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 
 class HttpsClient(Client):

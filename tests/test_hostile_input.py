@@ -76,8 +76,9 @@ HOSTILE = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=20),
     st.builds(lambda n: "long " * n, st.integers(min_value=100, max_value=30_000)),
 )
+# How many examples comes from the hypothesis profile (tests/conftest.py): 25 by default,
+# 200 in CI.
 EXAMPLES = settings(
-    max_examples=200,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -144,7 +145,7 @@ def strategy(form_class, **form_kwargs):
     return from_form(form_class, form_kwargs=form_kwargs, **overrides(form_class(**form_kwargs)))
 
 
-# --- Every form, 200 generated posts each ---------------------------------------------
+# --- Every form, generated posts (as many as the hypothesis profile says) -------------
 
 
 @pytest.fixture
