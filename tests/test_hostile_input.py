@@ -36,7 +36,6 @@ from checklists.forms import (
     SignForm,
 )
 from checklists.models import Answer, Item, LabLimit, Team
-from checklists.roles import AUDITOR, SUPERVISOR
 from checklists.walkthrough import load_state
 
 from .conftest import HttpsClient, login
@@ -49,7 +48,6 @@ from .factories import (
     make_lot_with_certificate,
     make_response,
     make_totp_device,
-    make_user,
     sign,
 )
 
@@ -276,29 +274,29 @@ def test_lot_and_certificate_forms(clinician_client, clinician, team, settings, 
     run()
 
 
-def test_amend_return_and_restart_forms(clinician_client, clinician, case, ready, team):
+def test_amend_return_and_restart_forms(
+    clinician_client, supervisor_client, clinician, case, ready, team
+):
     sign(ready, clinician)
-    supervisor = login(HttpsClient(), make_user("boss", role=SUPERVISOR, teams=[team]))
     draft = make_response(make_case(team, clinician), clinician)
 
     @EXAMPLES
     @given(amend=strategy(AmendForm), back=strategy(ReturnForm), restart=strategy(RestartForm))
     def run(amend, back, restart):
         post(clinician_client, reverse("amend", args=[ready.pk]), amend)
-        post(supervisor, reverse("return_for_amendment", args=[ready.pk]), back)
+        post(supervisor_client, reverse("return_for_amendment", args=[ready.pk]), back)
         post(clinician_client, reverse("response_restart", args=[draft.pk]), restart)
 
     run()
 
 
-def test_audit_and_export_filter_forms(clinician, team):
-    auditor = login(HttpsClient(), make_user("auditor", role=AUDITOR, teams=[team]))
+def test_audit_and_export_filter_forms(clinician, auditor_client):
 
     @EXAMPLES
     @given(audit=strategy(AuditFilterForm), export=strategy(ExportFilterForm))
     def run(audit, export):
         for url, form in ((reverse("audit"), audit), (reverse("export_responses_csv"), export)):
-            answer = auditor.get(url, as_post(form.data))
+            answer = auditor_client.get(url, as_post(form.data))
             assert answer.status_code in NO_SERVER_ERROR, (url, answer.status_code)
             if answer.streaming:
                 b"".join(answer.streaming_content)  # an error mid-stream is a 500 too
@@ -349,7 +347,7 @@ def test_stored_answers_are_escaped_on_every_page(clinician_client, clinician, r
 
 @pytest.mark.parametrize("text", DISPLAYED)
 def test_lots_comments_and_reasons_are_escaped_where_shown(
-    clinician_client, clinician, ready, team, text, settings, tmp_path
+    clinician_client, clinician, supervisor, ready, team, text, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     text = text.strip()
@@ -368,8 +366,7 @@ def test_lots_comments_and_reasons_are_escaped_where_shown(
         assert page.status_code == 200, url
         assert_escaped(page.text, text[:60])
     signed = sign(ready, clinician)
-    boss = make_user("boss", role=SUPERVISOR, teams=[team])
-    services.return_for_amendment(response=signed, user=boss, comment=text)
+    services.return_for_amendment(response=signed, user=supervisor, comment=text)
     amendment = services.amend_response(response=signed, user=clinician, reason=text)
     for response in (signed, amendment):
         page = clinician_client.get(reverse("response_detail", args=[response.pk]))
