@@ -1,14 +1,20 @@
-"""Personas: a clinician, a colleague on the same team, an outsider on another team.
+"""Personas: a clinician, a colleague on the same team, an outsider on another team, the
+team's supervisor and auditor, content editors.
 
 The test client speaks HTTPS, as production does (plain HTTP is redirected there), and a
 persona logs in the way a person does: password (through django-axes, which needs the
 request), then the second factor.
 """
 
+import os
+
 import pytest
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import settings as hypothesis_settings
+
+from checklists.roles import AUDITOR, SUPERVISOR
 
 from .factories import (
     PASSWORD,
@@ -20,6 +26,13 @@ from .factories import (
     make_version,
     recovery_code,
 )
+
+# Generated examples per property test: a quick sample for `make test` at a desk, the full
+# 200 in CI (.ci/run exports HYPOTHESIS_PROFILE=ci). No deadline in either: one example is a
+# whole request, whose time on a shared machine says nothing about the code.
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=200, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 
 class HttpsClient(Client):
@@ -91,6 +104,36 @@ def outsider(other_team):
 
 
 @pytest.fixture
+def supervisor(team):
+    """The team's supervisor (README, "Roles"): reads its cases, returns signed checklists
+    for amendment, exports them; writes no clinical data."""
+    return make_user("supervisor", role=SUPERVISOR, teams=[team])
+
+
+@pytest.fixture
+def auditor(team):
+    """The team's auditor (README, "Roles"): the audit trail and the bulk export of the
+    team's checklists; writes no clinical data."""
+    return make_user("auditor", role=AUDITOR, teams=[team])
+
+
+@pytest.fixture
+def teamless_auditor(db):
+    """An auditor on no team: for the tests that show the audit trail is not scoped to
+    teams (it lists every team's events), which a team member could not show."""
+    return make_user("inspector", role=AUDITOR)
+
+
+@pytest.fixture
+def staff_auditor(auditor):
+    """The auditor with admin access (staff): the read-only audit list in the admin is then
+    one of the pages an auditor's session reaches."""
+    auditor.is_staff = True
+    auditor.save(update_fields=["is_staff"])
+    return auditor
+
+
+@pytest.fixture
 def case(team, clinician):
     return make_case(team, clinician, reference="MRN-1001")
 
@@ -120,6 +163,17 @@ def clinician_client(client, clinician):
 @pytest.fixture
 def outsider_client(client, outsider):
     return login(client, outsider)
+
+
+@pytest.fixture
+def supervisor_client(supervisor):
+    # A client of its own, so a test can hold it beside clinician_client.
+    return login(HttpsClient(), supervisor)
+
+
+@pytest.fixture
+def auditor_client(auditor):
+    return login(HttpsClient(), auditor)
 
 
 def sign_data(client, response, reason="advised_against", **extra):

@@ -18,7 +18,7 @@ from checklists.models import (
     ChecklistResponse,
 )
 from checklists.models.audit import AuditImmutableError
-from checklists.roles import AUDITOR, SUPERVISOR
+from checklists.roles import AUDITOR
 
 from .conftest import HttpsClient, login, sign_data
 from .factories import PASSWORD, fill, make_case, make_response, make_team, make_user, sign
@@ -101,18 +101,19 @@ class TestAmendment:
         clinician_client.post(reverse("amend", args=[draft.pk]), {"reason": "x"})
         assert ChecklistResponse.objects.count() == 2
 
-    def test_outsider_and_non_clinician_cannot_amend(self, outsider_client, signed, team):
+    def test_outsider_and_non_clinician_cannot_amend(
+        self, outsider_client, supervisor_client, signed
+    ):
         assert (
             outsider_client.post(reverse("amend", args=[signed.pk]), {"reason": "x"}).status_code
             == 404
         )
-        supervisor = make_user("boss", role=SUPERVISOR, teams=[team])
-        boss = login(HttpsClient(), supervisor)
-        assert boss.post(reverse("amend", args=[signed.pk]), {"reason": "x"}).status_code == 403
+        refused = supervisor_client.post(reverse("amend", args=[signed.pk]), {"reason": "x"})
+        assert refused.status_code == 403
         assert ChecklistResponse.objects.count() == 1
 
     def test_supervisor_returns_with_a_comment_clinician_cannot(
-        self, clinician_client, signed, team
+        self, clinician_client, supervisor, supervisor_client, signed
     ):
         assert (
             clinician_client.post(
@@ -120,9 +121,7 @@ class TestAmendment:
             ).status_code
             == 403
         )
-        supervisor = make_user("boss", role=SUPERVISOR, teams=[team])
-        boss = login(HttpsClient(), supervisor)
-        boss.post(
+        supervisor_client.post(
             reverse("return_for_amendment", args=[signed.pk]),
             {"comment": "Legal check date missing"},
         )
@@ -316,12 +315,12 @@ class TestAuditTrail:
         assert event.detail == {"fields": ["initials", "birth_year", "jurisdiction"]}
 
     def test_audit_page_for_auditors_only_with_filters_and_csv(
-        self, client, clinician_client, case, team
+        self, client, clinician_client, case, teamless_auditor
     ):
         clinician_client.get(reverse("case_detail", args=[case.pk]))
         assert clinician_client.get(reverse("audit")).status_code == 403
-        auditor = make_user("inspector", role=AUDITOR)
-        page = login(client, auditor).get(
+        # On no team, yet every team's events: the trail is not scoped to teams.
+        page = login(client, teamless_auditor).get(
             reverse("audit"), {"user": "clinician", "action": "case_viewed"}
         )
         assert page.status_code == 200
@@ -336,9 +335,8 @@ class TestAuditTrail:
         exported_event = AuditEvent.objects.get(action="audit_exported")
         assert exported_event.detail == {"filters": {"case": str(case.pk)}}
 
-    def test_bad_audit_filters_get_field_errors(self, client):
-        auditor = make_user("inspector", role=AUDITOR)
-        page = login(client, auditor).get(
+    def test_bad_audit_filters_get_field_errors(self, auditor_client):
+        page = auditor_client.get(
             reverse("audit"), {"date_from": "not a date", "case": "abc"}
         )
         assert page.status_code == 200 and page.context["form"].errors

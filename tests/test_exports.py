@@ -25,7 +25,6 @@ from checklists.models import (
     SubstanceAlias,
     VariabilityRule,
 )
-from checklists.roles import AUDITOR, SUPERVISOR
 
 from .conftest import login
 from .factories import (
@@ -35,7 +34,6 @@ from .factories import (
     make_case,
     make_response,
     make_team,
-    make_user,
     make_version,
     sign,
 )
@@ -348,8 +346,9 @@ def test_an_amended_checklist_carries_its_revision_chain(clinician_client, clini
 # ------------------------------------------------------------------------ hostile answers
 
 
-def test_hostile_answer_is_escaped_or_neutralised_in_all_five(client, clinician, case, version):
-    supervisor = make_user("supervisor", role=SUPERVISOR, teams=[case.team])
+def test_hostile_answer_is_escaped_or_neutralised_in_all_five(
+    client, clinician, supervisor, case, version
+):
     answers = {
         **ANSWERS,
         "plan_and_monitoring": {"follow_up_date": "2026-12-01", "clinician_notes": HOSTILE},
@@ -413,9 +412,8 @@ def test_outsider_gets_404_and_no_audit_row(outsider_client, clinician, case, ve
     assert not AuditEvent.objects.filter(action__startswith="export_").exists()
 
 
-def test_every_export_is_audited(client, clinician, case, version):
+def test_every_export_is_audited(client, clinician, auditor, case, version):
     response = started(case, clinician)
-    auditor = make_user("auditor", role=AUDITOR, teams=[case.team])
     login(client, auditor)
     for name in PER_RESPONSE:
         get(client, name, response)
@@ -443,31 +441,29 @@ def test_bulk_export_needs_the_permission(clinician_client):
     assert not AuditEvent.objects.filter(action="export_csv").exists()
 
 
-def test_bulk_export_form_only_for_exporters(client, clinician_client, team):
+def test_bulk_export_form_only_for_exporters(clinician_client, supervisor_client, team):
     assert (
         "Export checklists (CSV)" not in clinician_client.get(reverse("case_list")).content.decode()
     )
-    login(client, make_user("sup", role=SUPERVISOR, teams=[team]))
-    page = client.get(reverse("case_list")).content.decode()
+    page = supervisor_client.get(reverse("case_list")).content.decode()
     assert "Export checklists (CSV)" in page and f'<option value="{team.pk}">' in page
 
 
-def test_bad_filters_are_400(client, team):
-    login(client, make_user("sup", role=SUPERVISOR, teams=[team]))
+def test_bad_filters_are_400(supervisor_client):
     url = reverse("export_responses_csv")
-    assert client.get(url + "?date_from=2026-02-01&date_to=2026-01-01").status_code == 400
-    assert client.get(url + "?status=lost").status_code == 400
-    assert client.get(url + "?team=abc").status_code == 400
+    get = supervisor_client.get
+    assert get(url + "?date_from=2026-02-01&date_to=2026-01-01").status_code == 400
+    assert get(url + "?status=lost").status_code == 400
+    assert get(url + "?team=abc").status_code == 400
 
 
 # ------------------------------------------------------------------------ CSV
 
 
 @pytest.fixture
-def exporter(client, team):
-    user = make_user("supervisor", role=SUPERVISOR, teams=[team])
-    login(client, user)
-    return user
+def exporter(client, supervisor):
+    login(client, supervisor)
+    return supervisor
 
 
 def test_csv_rows_match_the_database_and_stay_in_the_users_teams(client, exporter, team):
@@ -512,10 +508,11 @@ def test_csv_date_range_is_inclusive(client, exporter, team):
     assert [int(r["response_id"]) for r in later] == [new.pk]
 
 
-def test_long_csv_has_one_row_per_answer(client, exporter, team):
+def test_long_csv_has_one_row_per_answer(client, exporter, clinician, team):
     make_version()
-    case = make_case(team, exporter, reference="MRN-9")
-    response = started(case, exporter)
+    # A clinician of the team answers; the supervisor exports.
+    case = make_case(team, clinician, reference="MRN-9")
+    response = started(case, clinician)
     rows = csv_rows(client.get(reverse("export_responses_csv") + "?format=long"))
     assert len(rows) == response.answers.count() == 9
     by_key = {r["item_key"]: r for r in rows}

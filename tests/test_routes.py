@@ -11,15 +11,11 @@ import itertools
 import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from checklists.roles import AUDITOR, CONTENT_EDITOR, SUPERVISOR
-
 from .conftest import HttpsClient, login
 from .factories import (
     make_case,
     make_lot_with_certificate,
     make_response,
-    make_team,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -133,18 +129,16 @@ def all_patterns(resolver=None, prefix=""):
 
 
 @pytest.fixture
-def world(settings, tmp_path):
+def world(
+    settings, tmp_path, version, team, clinician, outsider, supervisor, editor, auditor
+):
     settings.MEDIA_ROOT = tmp_path
-    from .factories import make_version
-
-    make_version()
-    team, other = make_team("Team A"), make_team("Team B")
     users = {
-        "clinician": make_user("clinician", teams=[team]),
-        "outsider": make_user("outsider", teams=[other]),
-        "supervisor": make_user("supervisor", role=SUPERVISOR, teams=[team]),
-        "editor": make_user("editor", role=CONTENT_EDITOR, is_staff=True),
-        "auditor": make_user("auditor", role=AUDITOR, teams=[team]),
+        "clinician": clinician,
+        "outsider": outsider,
+        "supervisor": supervisor,
+        "editor": editor,
+        "auditor": auditor,
     }
     case = make_case(team, users["clinician"], reference="R-1")
     response = make_response(case, users["clinician"])

@@ -14,7 +14,6 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from checklists.models import Team
 from checklists.request_id import REQUEST_ID_HEADER
-from checklists.roles import AUDITOR, CONTENT_EDITOR, SUPERVISOR
 
 from .conftest import HttpsClient, login
 from .factories import (
@@ -196,14 +195,18 @@ def sample_urls(objects) -> dict[str, str]:
 
 
 @pytest.fixture
-def objects(team, other_team, case, version, settings, tmp_path):
+def objects(
+    case, version, settings, tmp_path, clinician, outsider, supervisor, staff_auditor, editor
+):
     settings.MEDIA_ROOT = tmp_path
     users = {
-        "clinician": make_user("clinician", teams=[team]),
-        "outsider": make_user("outsider", teams=[other_team]),
-        "supervisor": make_user("supervisor", role=SUPERVISOR, teams=[team]),
-        "auditor": make_user("auditor", role=AUDITOR, is_staff=True),
-        "editor": make_user("editor", role=CONTENT_EDITOR, is_staff=True),
+        "clinician": clinician,
+        "outsider": outsider,
+        "supervisor": supervisor,
+        # Staff, so the walk also reaches the admin's read-only audit list as an auditor.
+        "auditor": staff_auditor,
+        "editor": editor,
+        # pytest-django's admin_user has its own password; this one logs in like the others.
         "admin": make_user("admin", role=None, is_staff=True, is_superuser=True),
     }
     response = make_response(case, users["clinician"])
@@ -217,13 +220,6 @@ def objects(team, other_team, case, version, settings, tmp_path):
         lot=lot,
         coa=coa,
     )
-
-
-@pytest.fixture
-def case(team):
-    from .factories import make_case
-
-    return make_case(team, make_user("case-author", teams=[team]), reference="MRN-2001")
 
 
 def test_every_route_has_a_sample_url(objects):

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from ..factories import PASSWORD, make_case, make_team, make_user
+from ..factories import PASSWORD, make_case, make_user
 
 # Playwright's sync API runs an asyncio loop in the test thread; without this every test
 # that uses `page` together with the ORM fails with SynchronousOnlyOperation.
@@ -145,8 +145,9 @@ def axe(page):
 
 
 @pytest.fixture
-def site(live_server, transactional_db, settings):
-    """The default content as `make run` loads it, one team and a clinician."""
+def site(live_server, transactional_db, settings, team, clinician):
+    """The default content as `make run` loads it, and the shared team and clinician
+    (tests/conftest.py: live_server makes their database transactional)."""
     # live_server serves /static/ itself, from the finders: it knows the plain file names,
     # not the hashed ones of the manifest storage, so CSS and JS would be 404s.
     settings.STORAGES = {
@@ -154,8 +155,6 @@ def site(live_server, transactional_db, settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     call_command("load_default_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    team = make_team("North Clinic")
-    clinician = make_user("clinician", teams=[team])
     return {"url": live_server.url, "team": team, "clinician": clinician}
 
 

@@ -6,9 +6,8 @@ from playwright.sync_api import expect
 
 from checklists.cases.drafts import save_section, start_response
 from checklists.models import TemplateVersion
-from checklists.roles import AUDITOR
 
-from ..factories import fill, make_case, make_user, sign
+from ..factories import fill, make_case, sign
 from .conftest import log_in
 from .helpers import default_answers
 
@@ -29,7 +28,7 @@ def _check(page, axe, found, path=None):
         found[path or page.url] = _summary(violations)
 
 
-def test_no_axe_violation_on_any_page(page, site, axe):
+def test_no_axe_violation_on_any_page(page, site, axe, auditor):
     url, clinician = site["url"], site["clinician"]
     version = TemplateVersion.objects.published().get()
     case = make_case(site["team"], clinician, reference="MRN-3001")
@@ -37,7 +36,6 @@ def test_no_axe_violation_on_any_page(page, site, axe):
     fill(signed, clinician, default_answers(version))
     sign(signed, clinician)
     draft = start_response(case=make_case(site["team"], clinician), user=clinician)
-    make_user("auditor", role=AUDITOR, teams=[site["team"]])
 
     found: dict[str, str] = {}
     _check(page, axe, found, url + "/accounts/login/")

@@ -4,9 +4,8 @@ import re
 
 from checklists.cases.drafts import start_response
 from checklists.models import TemplateVersion
-from checklists.roles import AUDITOR
 
-from ..factories import fill, make_case, make_editor, make_user, sign
+from ..factories import fill, make_case, make_editor, sign
 from .conftest import log_in
 from .helpers import default_answers
 
@@ -74,14 +73,13 @@ def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, st
     assert response.version_id == draft.pk
 
 
-def test_auditor_finds_the_signing_in_the_audit_trail(page, site):
+def test_auditor_finds_the_signing_in_the_audit_trail(page, site, auditor):
     clinician = site["clinician"]
     version = TemplateVersion.objects.published().get()
     case = make_case(site["team"], clinician, reference="MRN-4001")
     response = start_response(case=case, user=clinician)
     fill(response, clinician, default_answers(version))
     sign(response, clinician)
-    make_user("auditor", role=AUDITOR, teams=[site["team"]])
 
     log_in(page, site["url"], "auditor")
     page.get_by_role("link", name="Audit trail").click()
