@@ -44,11 +44,13 @@ bench: install
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 ## test: install what the tests need, then run the whole suite (25 generated examples per
-## property test; HYPOTHESIS_PROFILE=ci for CI's 200).
+## property test; HYPOTHESIS_PROFILE=ci for CI's 200), one worker per core (pytest-xdist;
+## TEST_WORKERS=0 for one process; PYTEST_ARGS="tests/test_x.py" narrows it).
+TEST_WORKERS ?= auto
 test: install
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
-	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The environment the suite expects, whatever the shell exported (DJANGO_DEMO=1 from a
 # `make run` session would switch off the second factor and HTTPS): every DJANGO_* variable
