@@ -101,7 +101,7 @@ class TestLockout:
         # A colleague at the same clinic (same address) still logs in.
         assert post_login(HttpsClient(), "colleague", PASSWORD).status_code == 302
         # The attacked account is locked from every address: the price of bounding a
-        # distributed attack (README, "Login lockout").
+        # distributed attack (docs/security.md, lockout).
         assert post_login(HttpsClient(), "clinician", PASSWORD, ip="10.9.8.7").status_code == 429
 
     @pytest.mark.parametrize("url", [LOGIN, "/admin/login/"])
