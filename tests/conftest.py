@@ -139,14 +139,14 @@ def outsider(other_team):
 
 @pytest.fixture
 def supervisor(team):
-    """The team's supervisor (README, "Roles and demo accounts"): reads its cases, returns signed checklists
+    """The team's supervisor (README, roles): reads its cases, returns signed checklists
     for amendment, exports them; writes no clinical data."""
     return make_user("supervisor", role=SUPERVISOR, teams=[team])
 
 
 @pytest.fixture
 def auditor(team):
-    """The team's auditor (README, "Roles and demo accounts"): the audit trail and the bulk export of the
+    """The team's auditor (README, roles): the audit trail and the bulk export of the
     team's checklists; writes no clinical data."""
     return make_user("auditor", role=AUDITOR, teams=[team])
 
