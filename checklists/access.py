@@ -146,9 +146,24 @@ def can_approve_version(user, version: TemplateVersion) -> bool:
     return can_publish_content(user) and user.pk not in version.contributor_ids()
 
 
+def can_take_workflow_step(user, step: str, version: TemplateVersion) -> bool:
+    """A step of a version's workflow (submit, approve, return, retire, new-draft): approving
+    takes a second editor, every other step any content editor."""
+    if step == "approve":
+        return can_approve_version(user, version)
+    return can_edit_content(user)
+
+
+def can_open_admin(user) -> bool:
+    """Django's admin lets in active staff (AdminSite.has_permission); the navigation asks
+    the same, so nobody is offered a link to a login page they cannot pass."""
+    return bool(user and user.is_active and user.is_staff)
+
+
 # What templates may ask through `{% allowed "action" object as name %}`.
 ACTIONS: dict[str, Callable[..., bool]] = {
     "create_case": lambda user, obj: can_write_clinical(user),
+    "open_admin": lambda user, obj: can_open_admin(user),
     "edit_case": can_edit_case,
     "start_checklist": can_start_checklist,
     "edit_response": can_edit_response,
@@ -157,10 +172,7 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "amend": can_amend,
     "return": can_return_for_amendment,
     "add_lot": can_add_lot,
-    "export_responses": lambda user, obj: can_export_responses(user),
     "view_audit": lambda user, obj: can_view_audit(user),
-    "edit_content": lambda user, obj: can_edit_content(user),
-    "approve_version": can_approve_version,
 }
 
 

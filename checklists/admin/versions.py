@@ -13,7 +13,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import audit
-from ..access import can_approve_version, can_edit_content, can_publish_content
+from ..access import can_edit_content, can_publish_content, can_take_workflow_step
 from ..authoring import workflow
 from ..authoring.diff import diff_versions
 from ..authoring.validation import overdue_content, validate_version
@@ -133,18 +133,12 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             extra["workflow_steps"] = [
                 (reverse("admin:checklists_version_workflow", args=[version.pk, step]), label)
                 for step, label in steps
-                if self._may_take(request.user, step, version)
+                if can_take_workflow_step(request.user, step, version)
             ]
             extra["diff_url"] = reverse("admin:checklists_version_diff", args=[version.pk])
             if version.status in (TemplateVersion.Status.DRAFT, TemplateVersion.Status.IN_REVIEW):
                 extra["problems"] = validate_version(version)
         return super().change_view(request, object_id, form_url, extra)
-
-    @staticmethod
-    def _may_take(user, step: str, version: TemplateVersion) -> bool:
-        if step == "approve":
-            return can_approve_version(user, version)
-        return can_edit_content(user)
 
     def changelist_view(self, request, extra_context=None):
         extra = {
