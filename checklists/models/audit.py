@@ -78,6 +78,21 @@ class AuditEvent(models.Model):
         CONTENT_PUBLISHED = "content_published", "Content published"
         CONTENT_RETIRED = "content_retired", "Content retired"
         CHECKLIST_RESTARTED = "checklist_restarted", "Checklist restarted on the current version"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_REFUSED = "password_refused", "Wrong password outside the login form"
+        MFA_CODE_REFUSED = "mfa_code_refused", "Wrong second-factor code"
+        MFA_ENROLLED = "mfa_enrolled", "Second factor set up or replaced"
+        MFA_REMOVED = "mfa_removed", "Second factor removed"
+        RECOVERY_CODES_ISSUED = "recovery_codes_issued", "New recovery codes issued"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        TEAM_MEMBERSHIP_CHANGED = "team_membership_changed", "Team membership changed"
+        STAFF_STATUS_CHANGED = "staff_status_changed", "Staff or superuser status changed"
+        KNOWLEDGE_PROPOSED = "knowledge_proposed", "Knowledge change proposed"
+        KNOWLEDGE_APPROVED = "knowledge_approved", "Knowledge change approved"
+        KNOWLEDGE_REJECTED = "knowledge_rejected", "Knowledge change rejected"
+        KNOWLEDGE_WITHDRAWN = "knowledge_withdrawn", "Knowledge change withdrawn"
+        CONTENT_RETIRE_PROPOSED = "content_retire_proposed", "Retirement proposed"
+        COA_REFUSED = "coa_refused", "COA upload refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
