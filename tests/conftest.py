@@ -262,12 +262,16 @@ def _flushes_database(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run last (they are the slowest to set up), and every test that flushes
-    the database reloads the knowledge base after its flush: the fixture is set up first, so
-    it is torn down after the flush."""
+    """Browser tests run first, and every test that flushes the database reloads the
+    knowledge base after its flush (the fixture is set up first, so it is torn down after
+    the flush): order no longer changes what a test sees.
+
+    Longest first because pytest-xdist hands tests out in this order: with the browser
+    tests (5 to 25 s each) at the end, one worker was left running them alone while the
+    other had finished; at the start they spread over both workers."""
     for item in items:
         if "/e2e/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
         if _flushes_database(item):
             item.fixturenames.insert(0, "knowledge_reloaded_after_flush")
-    items.sort(key=lambda item: "e2e" in item.keywords)
+    items.sort(key=lambda item: "e2e" not in item.keywords)

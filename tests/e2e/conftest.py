@@ -38,20 +38,37 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def _plain_http():
+class _PlainHttpWhileStarting:
     """The live server speaks plain HTTP (Django's test server has no TLS), so the one
     production setting that cannot hold there is off: the redirect to HTTPS. Everything
     else stays as production has it (Secure __Host- cookies, CSP, second factor):
     Chromium treats http://localhost as a secure context and keeps Secure cookies.
-    The middleware reads this setting when the server starts, hence a session fixture
-    that runs before it."""
-    with override_settings(SECURE_SSL_REDIRECT=False):
-        yield
+
+    Django's SecurityMiddleware reads the setting once, when the server thread builds its
+    middleware, so the override lasts only while the server starts: tests that run after
+    the browser tests in the same process see the production setting again."""
+
+    def __init__(self):
+        self.override = override_settings(SECURE_SSL_REDIRECT=False)
+        self.override.enable()
+        self.active = True
+
+    def end(self):
+        if self.active:
+            self.override.disable()
+            self.active = False
+
+
+@pytest.fixture(scope="session")
+def _plain_http():
+    plain = _PlainHttpWhileStarting()
+    yield plain
+    plain.end()  # only if the server failed to start
 
 
 @pytest.fixture(scope="session")
 def live_server(_plain_http, live_server):
+    _plain_http.end()
     return live_server
 
 
