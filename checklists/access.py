@@ -26,6 +26,7 @@ from django.http import Http404
 from .models import (
     CertificateOfAnalysis,
     ChecklistResponse,
+    KnowledgeChange,
     Lot,
     PatientCase,
     Team,
@@ -38,6 +39,8 @@ EXPORT_PERMISSION = "checklists.export_responses"
 AUDIT_PERMISSION = "checklists.view_auditevent"
 CONTENT_PERMISSION = "checklists.change_templateversion"
 PUBLISH_PERMISSION = "checklists.publish_templateversion"
+PROPOSE_KNOWLEDGE_PERMISSION = "checklists.add_knowledgechange"
+APPROVE_KNOWLEDGE_PERMISSION = "checklists.approve_knowledgechange"
 
 
 class Refused(PermissionDenied):
@@ -146,12 +149,47 @@ def can_approve_version(user, version: TemplateVersion) -> bool:
     return can_publish_content(user) and user.pk not in version.contributor_ids()
 
 
+def can_confirm_retirement(user, version: TemplateVersion) -> bool:
+    """Retiring a template's published version leaves its new checklists without one: an
+    editor with the publish permission other than the one who proposed it confirms it."""
+    proposer = version.retire_proposed_by_id
+    return proposer is not None and proposer != user.pk and can_publish_content(user)
+
+
 def can_take_workflow_step(user, step: str, version: TemplateVersion) -> bool:
-    """A step of a version's workflow (submit, approve, return, retire, new-draft): approving
-    takes a second editor, every other step any content editor."""
+    """A step of a version's workflow (submit, approve, return, retire, confirm-retire,
+    cancel-retire, new-draft): approving and confirming a retirement take a second editor,
+    every other step any content editor."""
     if step == "approve":
         return can_approve_version(user, version)
+    if step == "confirm-retire":
+        return can_confirm_retirement(user, version)
     return can_edit_content(user)
+
+
+def can_propose_knowledge(user) -> bool:
+    """Content editors propose changes to the knowledge tables (the admin's save does it)."""
+    return _holds(user, PROPOSE_KNOWLEDGE_PERMISSION)
+
+
+def can_approve_knowledge(user, change: KnowledgeChange | None = None) -> bool:
+    """The knowledge's two-person rule: an editor with the approve permission who did not
+    propose the change (also whoever may reject it). Without a change: may approve any."""
+    if not _holds(user, APPROVE_KNOWLEDGE_PERMISSION):
+        return False
+    return change is None or (change.is_pending and change.proposed_by_id != user.pk)
+
+
+def can_withdraw_knowledge(user, change: KnowledgeChange) -> bool:
+    """Only its proposer takes a pending proposal back."""
+    return change.is_pending and user.is_authenticated and change.proposed_by_id == user.pk
+
+
+def can_decide_knowledge(user, step: str, change: KnowledgeChange) -> bool:
+    """A step on a proposal (approve, reject, withdraw), for the review page's buttons."""
+    if step == "withdraw":
+        return can_withdraw_knowledge(user, change)
+    return can_approve_knowledge(user, change)
 
 
 def can_open_admin(user) -> bool:

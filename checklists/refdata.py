@@ -11,17 +11,18 @@ of `ReferenceDataStamp`. What is kept is tagged with the token it was read under
 token means the data changed and is read again.
 
 Why a stamp in the database and not a per-process signal or a timeout: several gunicorn
-processes, on several machines, serve the same database. An editor's save runs in one of
-them; the others learn of it only through the database. Every write to reference data
-changes the token in the same transaction (model signals below for saves, deletes and
-many-to-many changes; `ReferenceDataQuerySet` for bulk writes), so the first request of
-any process after the commit sees the new data. A clinician is never shown flags from
+processes, on several machines, serve the same database. A second editor's approval of a
+knowledge change (authoring/proposals.py) runs in one of them; the others learn of it only
+through the database. Every write to reference data changes the token in the same
+transaction (model signals below for saves, deletes and many-to-many changes;
+`ReferenceDataQuerySet` for bulk writes), so the first request of any process after the
+commit sees the new data. A clinician is never shown flags from
 knowledge an editor has already replaced.
 
 Writes that bypass Django (SQL typed into a database console, a restore) cannot change the
 token. Cached data is therefore also dropped after `MAX_AGE` seconds (the cache's timeout)
-whatever the token; after such a write, run `python manage.py load_default_content` or save
-any row in the admin to make every process reload at once.
+whatever the token; after such a write, run `python manage.py load_default_content` or
+approve a knowledge change in the admin to make every process reload at once.
 """
 
 from __future__ import annotations

@@ -29,8 +29,16 @@ CONTENT_MODELS = [
     "legalstatus",
     "lablimit",
 ]
-# Beyond the model permissions: approving a version (the second editor of the two-person rule).
-CONTENT_EXTRA_PERMISSIONS = ["publish_templateversion"]
+# Beyond the model permissions: approving a version (the second editor of the two-person
+# rule); proposing a change to the knowledge tables (what saving one of their admin pages
+# does) and approving another editor's (the knowledge's two-person rule). Proposals are
+# never changed or deleted, so no change or delete permission on them.
+CONTENT_EXTRA_PERMISSIONS = [
+    "publish_templateversion",
+    "view_knowledgechange",
+    "add_knowledgechange",
+    "approve_knowledgechange",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLINICIAN: [

@@ -5,7 +5,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checklists.authoring.workflow import new_draft_from
-from checklists.models import InteractionRule, Source, Substance, VariabilityRule
+from checklists.models import (
+    InteractionRule,
+    KnowledgeChange,
+    Source,
+    Substance,
+    VariabilityRule,
+)
 
 from .conftest import login
 from .factories import make_source, make_version
@@ -27,6 +33,8 @@ EXPECTED_QUERIES = {
     "substance": 9,  # + the drug classes for the class filter
     "interactionrule": 10,  # + the review-by date hierarchy (bounds and years)
     "variabilityrule": 10,  # idem
+    # proposals with their proposer and decider joined: no filter of a related model
+    "knowledgechange": 8,
     # session, user, device, two permission queries, then one per reviewed table
     "overdue": 10,  # + legal-status and lab-limit tables (3 more queries)
 }
@@ -63,6 +71,16 @@ def build(size: int, editor) -> None:
             severity="minor",
             title="t",
             advice="a",
+        )
+        KnowledgeChange.objects.create(
+            model_name="interactionrule",
+            object_id=copy.pk,
+            row_label=copy.code,
+            kind="change",
+            proposed={"severity": "minor"},
+            base={"severity": copy.severity},
+            reason="Checked.",
+            proposed_by=editor,
         )
 
 

@@ -176,6 +176,10 @@ def sample_urls(objects) -> dict[str, str]:
         "admin:checklists_version_workflow": reverse(
             "admin:checklists_version_workflow", args=[version.pk, "submit"]
         ),
+        # A missing proposal: a GET is refused (405), a POST answers 404 or the login.
+        "admin:checklists_knowledge_decide": reverse(
+            "admin:checklists_knowledge_decide", args=[0, "approve"]
+        ),
     }
     # Every model in the admin has the same five pages and a redirect; its first row (or
     # a missing id, which the admin answers with a redirect) stands in for any object.

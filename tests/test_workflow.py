@@ -13,6 +13,7 @@ from checklists.authoring.validation import content_problems, validate_version
 from checklists.authoring.workflow import (
     WorkflowRefused,
     approve_and_publish,
+    confirm_retirement,
     new_draft_from,
     retire_version,
     return_to_draft,
@@ -27,7 +28,7 @@ from checklists.models import (
     Item,
     TemplateVersion,
 )
-from checklists.roles import CONTENT_EDITOR, CONTENT_MODELS
+from checklists.roles import CONTENT_EDITOR, CONTENT_EXTRA_PERMISSIONS, CONTENT_MODELS
 
 from .conftest import HttpsClient, login
 from .factories import fill, make_case, make_response, make_user, make_version
@@ -289,8 +290,15 @@ class TestPublish:
         approve_and_publish(version=draft, user=second_editor)
         assert make_response(case, clinician).version == draft
 
-    def test_retire(self, published, editor):
+    def test_retire_is_proposed_then_confirmed_by_a_second_editor(
+        self, published, editor, second_editor
+    ):
         retire_version(version=published, user=editor)
+        published.refresh_from_db()
+        assert published.status == "published" and published.retire_proposed_by == editor
+        assert "already proposed" in refusal(retire_version, version=published, user=editor)[0]
+        assert "cannot confirm" in refusal(confirm_retirement, version=published, user=editor)[0]
+        confirm_retirement(version=published, user=second_editor)
         published.refresh_from_db()
         assert published.status == "retired"
         assert AuditEvent.objects.filter(action="content_retired").exists()
@@ -312,12 +320,13 @@ class TestReviewRegistry:
         with pytest.raises(ImproperlyConfigured):
             validation.overdue_content(datetime.date.today(), registry=[entry])
 
-    def test_items_of_retired_versions_are_not_overdue(self, editor):
+    def test_items_of_retired_versions_are_not_overdue(self, editor, second_editor):
         published = published_with_an_overdue_item()
         today = datetime.date.today()
         groups = {g.label: g.rows for g in validation.overdue_content(today)}
         assert [i.key for i in groups["Checklist items"]] == ["pregnant"]
         retire_version(version=published, user=editor)
+        confirm_retirement(version=published, user=second_editor)
         groups = {g.label: g.rows for g in validation.overdue_content(today)}
         assert groups["Checklist items"] == []
 
@@ -329,7 +338,7 @@ class TestRoles:
             f"{action}_{model}"
             for model in CONTENT_MODELS
             for action in ("view", "add", "change", "delete")
-        } | {"publish_templateversion"}
+        } | set(CONTENT_EXTRA_PERMISSIONS)
         assert set(group.permissions.values_list("codename", flat=True)) == expected
 
     def test_clinicians_have_none_of_them(self, clinician):
@@ -337,7 +346,7 @@ class TestRoles:
             Group.objects.get(name="Clinicians").permissions.values_list("codename", flat=True)
         )
         content = {f"{a}_{m}" for m in CONTENT_MODELS for a in ("view", "add", "change", "delete")}
-        assert codenames & (content | {"publish_templateversion"}) == set()
+        assert codenames & (content | set(CONTENT_EXTRA_PERMISSIONS)) == set()
 
 
 class TestAdminWorkflow:

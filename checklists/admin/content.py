@@ -17,6 +17,7 @@ from ..models import (
     Source,
     TemplateVersion,
 )
+from .proposing import ProposeInsteadOfSaveMixin
 
 
 def _version_of(obj) -> TemplateVersion | None:
@@ -65,7 +66,9 @@ class DraftChoicesMixin:
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
+    """Sources are knowledge too (every flag and page shows their titles): proposed."""
+
     list_display = ["key", "title", "publisher", "year", "kind"]
     list_filter = ["kind", "year"]
     search_fields = ["key", "title", "publisher", "url"]

@@ -1,11 +1,15 @@
 """The knowledge tables in the admin: substances and their names, interaction and
-variability rules, places and their legal status, lab limits; each with its history."""
+variability rules, places and their legal status, lab limits; each with its history.
+
+Each page proposes rather than saves (proposing.py): a second editor approves a change
+before it reaches clinicians."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..forms.knowledge import AliasFormSet
 from ..models import (
     InteractionRule,
     Jurisdiction,
@@ -15,16 +19,18 @@ from ..models import (
     SubstanceAlias,
     VariabilityRule,
 )
+from .proposing import ProposeInsteadOfSaveMixin
 
 
 class SubstanceAliasInline(admin.TabularInline):
     model = SubstanceAlias
+    formset = AliasFormSet
     extra = 1
     fields = ["name"]
 
 
 @admin.register(Substance)
-class SubstanceAdmin(SimpleHistoryAdmin):
+class SubstanceAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     list_display = ["name", "key", "kind"]
     list_filter = ["kind", "classes"]
     search_fields = ["name", "key", "aliases__name"]
@@ -39,7 +45,7 @@ class RuleAdminMixin:
 
 
 @admin.register(InteractionRule)
-class InteractionRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
+class InteractionRuleAdmin(ProposeInsteadOfSaveMixin, RuleAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "agent", "target", "severity", "likelihood", "evidence", "review_by"]
     list_select_related = ["target"]
     search_fields = ["code", "title", "target__name", "mechanism", "advice"]
@@ -47,14 +53,14 @@ class InteractionRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(VariabilityRule)
-class VariabilityRuleAdmin(RuleAdminMixin, SimpleHistoryAdmin):
+class VariabilityRuleAdmin(ProposeInsteadOfSaveMixin, RuleAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
     list_filter = ["factor", *RuleAdminMixin.list_filter]
     search_fields = ["code", "title", "advice"]
 
 
 @admin.register(Jurisdiction)
-class JurisdictionAdmin(SimpleHistoryAdmin):
+class JurisdictionAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "kind", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
@@ -62,7 +68,7 @@ class JurisdictionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LegalStatus)
-class LegalStatusAdmin(SimpleHistoryAdmin):
+class LegalStatusAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     list_display = [
         "jurisdiction",
         "substance",
@@ -81,7 +87,7 @@ class LegalStatusAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LabLimit)
-class LabLimitAdmin(SimpleHistoryAdmin):
+class LabLimitAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     list_display = [
         "substance",
         "analyte",

@@ -49,6 +49,8 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         "approver",
         "published_at",
         "retired_at",
+        "retire_proposed_by",
+        "retire_proposed_at",
         "created_at",
     ]
     inlines = [SectionInline]
@@ -69,14 +71,21 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             ("approve", "Approve and publish"),
             ("return", "Send back to draft"),
         ],
-        TemplateVersion.Status.PUBLISHED: [("retire", "Retire")],
+        TemplateVersion.Status.PUBLISHED: [("retire", "Propose retiring")],
         TemplateVersion.Status.RETIRED: [],
     }
+    # A published version whose retirement is proposed: a second editor confirms it.
+    RETIRE_PROPOSED_STEPS = [
+        ("confirm-retire", "Confirm retirement"),
+        ("cancel-retire", "Cancel the retirement"),
+    ]
     SERVICES = {
         "submit": workflow.submit_for_review,
         "approve": workflow.approve_and_publish,
         "return": workflow.return_to_draft,
         "retire": workflow.retire_version,
+        "confirm-retire": workflow.confirm_retirement,
+        "cancel-retire": workflow.cancel_retirement,
         "new-draft": workflow.new_draft_from,
     }
 
@@ -127,7 +136,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         version = TemplateVersion.objects.filter(pk=object_id).first()
         extra = dict(extra_context or {})
         if version is not None:
-            steps = [*self.STEPS[version.status], ("new-draft", "New draft from this version")]
+            steps = [*self._steps(version), ("new-draft", "New draft from this version")]
             # Only the steps this editor may take: the author of a version in review is not
             # offered "Approve" (the two-person rule, access.can_approve_version).
             extra["workflow_steps"] = [
@@ -139,6 +148,11 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             if version.status in (TemplateVersion.Status.DRAFT, TemplateVersion.Status.IN_REVIEW):
                 extra["problems"] = validate_version(version)
         return super().change_view(request, object_id, form_url, extra)
+
+    def _steps(self, version: TemplateVersion) -> list[tuple[str, str]]:
+        if version.status == TemplateVersion.Status.PUBLISHED and version.retire_proposed_by_id:
+            return self.RETIRE_PROPOSED_STEPS
+        return self.STEPS[version.status]
 
     def changelist_view(self, request, extra_context=None):
         extra = {
@@ -166,9 +180,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             for reason in refusal.reasons:
                 messages.error(request, reason)
         else:
-            messages.success(
-                request, f"{result.template.title} v{result.number}: {result.get_status_display()}."
-            )
+            messages.success(request, _done(result, step))
             version = result
         return redirect("admin:checklists_templateversion_change", version.pk)
 
@@ -233,7 +245,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
                     request, f"{version}: {' '.join(refusal.reasons)}", messages.ERROR
                 )
             else:
-                self.message_user(request, f"{result}: done.", messages.SUCCESS)
+                self.message_user(request, _done(result, step), messages.SUCCESS)
 
     @admin.action(description="Submit selected drafts for review", permissions=["change"])
     def submit_selected(self, request, queryset):
@@ -251,6 +263,21 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
     def new_draft_from_selected(self, request, queryset):
         self._run(request, queryset, "new-draft")
 
-    @admin.action(description="Retire selected published versions", permissions=["change"])
+    @admin.action(
+        description="Propose retiring selected published versions", permissions=["change"]
+    )
     def retire_selected(self, request, queryset):
         self._run(request, queryset, "retire")
+
+
+def _done(version: TemplateVersion, step: str) -> str:
+    """What a step did, in words; a proposed retirement says who must act next."""
+    name = f"{version.template.title} v{version.number}"
+    if step == "retire":
+        return (
+            f"{name}: retirement proposed. A second editor must confirm it; until then it "
+            "stays published and new checklists keep starting on it."
+        )
+    if step == "confirm-retire":
+        return f"{name}: retired. New checklists cannot start until another version is published."
+    return f"{name}: {version.get_status_display()}."

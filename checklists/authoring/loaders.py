@@ -159,6 +159,13 @@ def _publish_first(version: TemplateVersion, author) -> None:
     )
 
 
+def record_loaded(**counts: Any) -> None:
+    """The deploy's loader writes the knowledge directly, not through a proposal (its data
+    files are the reviewed copy, README in content/): the audit trail says when, and how
+    many rows each table changed."""
+    audit.record(AuditEvent.Action.CONTENT_LOADED, detail=counts)
+
+
 def _set_sources(row, keys: list[str], sources: dict[str, Source], where: str) -> None:
     missing = [k for k in keys if k not in sources]
     if missing:

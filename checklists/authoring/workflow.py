@@ -1,5 +1,7 @@
 """The content workflow's writes: draft → in review → published → retired.
 
+Two editors take each step that changes what clinicians start on: one submits a version
+and another approves it; one proposes retiring the published version and another confirms.
 Each step locks the version row, checks who may take it and from which status, and
 records its audit event, all in one transaction. The admin's buttons and actions call
 these and nothing else to move a version.
@@ -15,7 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from .. import audit
-from ..access import can_edit_content, can_publish_content
+from ..access import can_confirm_retirement, can_edit_content, can_publish_content
 from ..models import AuditEvent, ChecklistTemplate, Citation, Item, Section, TemplateVersion
 from .files import version_hash
 from .validation import validate_version
@@ -233,15 +235,81 @@ def _retire_published(version: TemplateVersion, now: datetime.datetime) -> Templ
 
 @transaction.atomic
 def retire_version(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
-    """Published → retired. Checklists already answered on it keep it; new ones cannot
-    start until another version is published."""
+    """Propose retiring a published version; a second editor confirms it
+    (`confirm_retirement`), until then it stays published.
+
+    A template has one published version at most (the database says so), so retiring it
+    always leaves the template's new checklists without a version, which is what a single
+    editor must not do alone. Replacing it is one step for whoever approves the newer
+    version (`approve_and_publish` retires the old one), already the work of two people."""
     _refuse_unless(can_edit_content(user), "Only content editors can retire a version.")
     version = _lock_version(version)
     _refuse_unless(
         version.status == TemplateVersion.Status.PUBLISHED,
         f"Version {version.number} is not published.",
     )
+    _refuse_unless(
+        version.retire_proposed_by_id is None,
+        f"Retiring version {version.number} is already proposed; a second editor confirms it.",
+    )
+    version.retire_proposed_by, version.retire_proposed_at = user, timezone.now()
+    version.save(update_fields=["retire_proposed_by", "retire_proposed_at"])
+    _version_event(AuditEvent.Action.CONTENT_RETIRE_PROPOSED, version, user, ip)
+    return version
+
+
+@transaction.atomic
+def confirm_retirement(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Published → retired, confirmed by an editor with the publish permission other than
+    the proposer. Checklists already answered on it keep it; new ones cannot start until
+    another version is published."""
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.PUBLISHED
+        and version.retire_proposed_by_id is not None,
+        f"Retiring version {version.number} has not been proposed.",
+    )
+    _refuse_unless(
+        version.retire_proposed_by_id != user.pk,
+        "You proposed retiring this version, so you cannot confirm it: a second editor must.",
+    )
+    _refuse_unless(
+        can_confirm_retirement(user, version),
+        "Only content editors with the publish permission can confirm a retirement.",
+    )
     version.status, version.retired_at = TemplateVersion.Status.RETIRED, timezone.now()
     version.save(update_fields=["status", "retired_at"])
-    _version_event(AuditEvent.Action.CONTENT_RETIRED, version, user, ip)
+    _version_event(
+        AuditEvent.Action.CONTENT_RETIRED,
+        version,
+        user,
+        ip,
+        proposed_by=version.retire_proposed_by.get_username(),
+        confirmed_by=user.get_username(),
+    )
+    return version
+
+
+@transaction.atomic
+def cancel_retirement(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+    """Take back a proposed retirement (any content editor: it keeps the version in use).
+    Audited as a retirement proposal marked cancelled."""
+    _refuse_unless(can_edit_content(user), "Only content editors can cancel a retirement.")
+    version = _lock_version(version)
+    _refuse_unless(
+        version.status == TemplateVersion.Status.PUBLISHED
+        and version.retire_proposed_by_id is not None,
+        f"Retiring version {version.number} has not been proposed.",
+    )
+    proposer = version.retire_proposed_by.get_username()
+    version.retire_proposed_by = version.retire_proposed_at = None
+    version.save(update_fields=["retire_proposed_by", "retire_proposed_at"])
+    _version_event(
+        AuditEvent.Action.CONTENT_RETIRE_PROPOSED,
+        version,
+        user,
+        ip,
+        cancelled=True,
+        proposed_by=proposer,
+    )
     return version

@@ -32,6 +32,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("outsider", CLINICIAN, OTHER_TEAM),
     DemoAccount("supervisor", SUPERVISOR, DEMO_TEAM),
     DemoAccount("editor", CONTENT_EDITOR, None),
+    # A second editor: the two-person rules (versions, knowledge, retiring) need one.
+    DemoAccount("reviewer", CONTENT_EDITOR, None),
     DemoAccount("auditor", AUDITOR, DEMO_TEAM),
     DemoAccount("admin", "", None, superuser=True),
 ]

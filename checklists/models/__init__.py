@@ -28,6 +28,7 @@ from .knowledge import (
     normalise_name,
 )
 from .legal import Jurisdiction, LegalStatus
+from .proposals import DecidedProposalError, KnowledgeChange
 from .stamp import ReferenceDataStamp
 from .suppliers import CertificateOfAnalysis, LabLimit, Lot, Product, Supplier
 
@@ -35,7 +36,9 @@ __all__ = [
     "AmendmentRequest",
     "ReferenceDataStamp",
     "CertificateOfAnalysis",
+    "DecidedProposalError",
     "Jurisdiction",
+    "KnowledgeChange",
     "LabLimit",
     "LegalStatus",
     "Lot",

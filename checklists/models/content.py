@@ -112,7 +112,7 @@ class TemplateVersionQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         frozen = self.filter(status__in=TemplateVersion.FROZEN).exists()
-        if frozen and set(kwargs) - {"status", "retired_at"}:
+        if frozen and set(kwargs) - TemplateVersion.RETIREMENT_FIELDS:
             raise ImmutableContentError("A published or retired version cannot be changed.")
         return super().update(**kwargs)
 
@@ -133,6 +133,9 @@ class TemplateVersion(models.Model):
     FROZEN = (Status.PUBLISHED, Status.RETIRED)
     # Its sections, items and citations refuse writes (in review: until sent back to draft).
     CONTENT_LOCKED = (Status.IN_REVIEW, Status.PUBLISHED, Status.RETIRED)
+    # What a frozen version may still change: the move to retired, and the proposal of it
+    # that a second editor confirms (authoring/workflow.py).
+    RETIREMENT_FIELDS = {"status", "retired_at", "retire_proposed_by", "retire_proposed_at"}
 
     template = models.ForeignKey(
         ChecklistTemplate, on_delete=models.PROTECT, related_name="versions"
@@ -162,6 +165,12 @@ class TemplateVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Retiring the published version leaves new checklists of its template without one, so
+    # it is proposed by one editor and confirmed by another.
+    retire_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retire_proposed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TemplateVersionQuerySet.as_manager()
     history = HistoricalRecords()
@@ -189,17 +198,19 @@ class TemplateVersion(models.Model):
         return f"{self.template.title} v{self.number} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs):
-        """Refuse any change to a frozen version except published → retired."""
+        """Refuse any change to a frozen version except published → retired (and, while
+        published, proposing or cancelling that move)."""
         if self.pk is not None:
             stored = TemplateVersion.objects.filter(pk=self.pk).values().first()
             if stored and stored["status"] in self.FROZEN:
                 changed = {
-                    f.attname
+                    f.name
                     for f in self._meta.concrete_fields
                     if getattr(self, f.attname) != stored[f.attname]
                 }
-                retiring = (
-                    changed <= {"status", "retired_at"} and self.status == self.Status.RETIRED
+                retiring = changed <= self.RETIREMENT_FIELDS and (
+                    self.status == self.Status.RETIRED
+                    or (stored["status"] == self.Status.PUBLISHED and "status" not in changed)
                 )
                 if changed and not retiring:
                     raise ImmutableContentError(

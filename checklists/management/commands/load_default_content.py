@@ -22,6 +22,15 @@ class Command(BaseCommand):
                 knowledge = loaders.load_knowledge()
                 legal = loaders.load_legal()
                 limits = loaders.load_lab_limits()
+                loaders.record_loaded(
+                    sources=changed,
+                    knowledge=knowledge,
+                    legal=legal,
+                    lab_limits=limits,
+                    template=version.template.slug,
+                    version=version.number,
+                    version_created=created,
+                )
         except files.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
