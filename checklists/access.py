@@ -24,6 +24,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from .models import (
+    AuditEvent,
     CertificateOfAnalysis,
     ChecklistResponse,
     KnowledgeChange,
@@ -130,7 +131,22 @@ def can_export_responses(user) -> bool:
 
 
 def can_view_audit(user) -> bool:
+    """Open the audit trail; which events it then lists is `AuditEvent.objects.visible_to`
+    (their teams' events, README "Who sees which audit events")."""
     return _holds(user, AUDIT_PERMISSION)
+
+
+def can_read_event_text(user, event: AuditEvent) -> bool:
+    """Read the free text of an event (an amendment's reason, a return's comment, which can
+    hold patient details): only who may see its case. Events listed through
+    `AuditEvent.objects.visible_to(user)` carry the answer (`case_seen`); asked of any
+    other event, the case is looked up."""
+    if event.case_id is None:
+        return True
+    seen = getattr(event, "case_seen", None)
+    if seen is None:
+        seen = PatientCase.objects.visible_to(user).filter(pk=event.case_id).exists()
+    return bool(seen)
 
 
 def can_edit_content(user) -> bool:

@@ -153,8 +153,8 @@ def auditor(team):
 
 @pytest.fixture
 def teamless_auditor(db):
-    """An auditor on no team: for the tests that show the audit trail is not scoped to
-    teams (it lists every team's events), which a team member could not show."""
+    """An auditor on no team: sees none of the clinical trail until given a team
+    (checklists/README.md, "Who sees which audit events")."""
     return make_user("inspector", role=AUDITOR)
 
 

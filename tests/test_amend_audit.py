@@ -315,12 +315,12 @@ class TestAuditTrail:
         assert event.detail == {"fields": ["initials", "birth_year", "jurisdiction"]}
 
     def test_audit_page_for_auditors_only_with_filters_and_csv(
-        self, client, clinician_client, case, teamless_auditor
+        self, client, clinician_client, case, auditor
     ):
         clinician_client.get(reverse("case_detail", args=[case.pk]))
         assert clinician_client.get(reverse("audit")).status_code == 403
-        # On no team, yet every team's events: the trail is not scoped to teams.
-        page = login(client, teamless_auditor).get(
+        # The team's auditor: the team's events (tests/test_audit_trail.py: only those).
+        page = login(client, auditor).get(
             reverse("audit"), {"user": "clinician", "action": "case_viewed"}
         )
         assert page.status_code == 200

@@ -38,12 +38,14 @@ EXPECTED_QUERIES = {
     # user for the request, so the navigation and the export form share them).
     "case_list": 7,
     # session, user, device, response (with case, team, version), answers, the knowledge-base
-    # token, permissions (2). Screening, the legal table and the citations come from memory.
-    "section": 8,
-    "review": 8,
-    "review_without_medications": 8,
-    # the section page's 8 + the audit event, the revision chain, the return requests and
-    # the acknowledgements.
+    # token, permissions (2), and the audit event of the view (issue 15: every page that
+    # shows a checklist's answers is written to the trail; one INSERT, was 8 before).
+    # Screening, the legal table and the citations come from memory.
+    "section": 9,
+    "review": 9,
+    "review_without_medications": 9,
+    # the section page's 9 (its audit event included) + the revision chain, the return
+    # requests and the acknowledgements.
     "response_detail": 12,
     # a signed response shows its frozen flags: no knowledge-base token to check.
     "signed_response_detail": 11,

@@ -63,6 +63,33 @@ def claim_draft(response: ChecklistResponse, lock_version: int, **changes: Any) 
         setattr(response, name, value)
 
 
+def record_conflict(
+    *,
+    stale: StaleResponse,
+    user,
+    lock_version: int,
+    during: str,
+    section: str = "",
+    ip: str | None = None,
+) -> None:
+    """Write that a save (`during`: "section", "autosave", "sign", "restart") was refused
+    because someone saved the draft first. Called by the view once the refused write's
+    transaction has rolled back: written inside it, the event would roll back too."""
+    audit.record(
+        AuditEvent.Action.SAVE_CONFLICT,
+        user=user,
+        obj=stale.response,
+        case_id=stale.response.case_id,
+        ip=ip,
+        detail={
+            "during": during,
+            "lock_version": lock_version,
+            "current": stale.response.lock_version,
+            **({"section": section} if section else {}),
+        },
+    )
+
+
 # --- Starting a checklist ---------------------------------------------------------------
 
 # Answers that rarely change between visits: a new checklist on a case starts with them

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 
@@ -11,7 +15,47 @@ class AuditImmutableError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
+def _as_text(queryset) -> models.QuerySet:
+    """The primary keys of `queryset` as text, to compare with `AuditEvent.object_id`."""
+    return queryset.annotate(key=Cast("pk", output_field=CharField())).values("key")
+
+
 class AuditEventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AuditEventQuerySet:
+        """The events `user` may read in the trail (checklists/README.md, "Who sees which
+        audit events"); the audit page, its CSV export and the admin's list read only these.
+
+        - An event about a case: only when the case is one of the user's teams' cases.
+        - An event about no case: when it concerns one of the user's teams (its actor or its
+          subject, a user or a team, is on one of them; a failed sign-in by the name tried),
+          when it is about content or knowledge (no patient, no team), or when it concerns
+          no team at all (a name that is no one's, people on no team).
+
+        So a user on no team sees none of the clinical trail. Each row carries `case_seen`
+        (whether the user may see its case), which `access.can_read_event_text` reads.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        from .cases import PatientCase, Team
+
+        people = get_user_model().objects
+        teams = Team.objects.filter(members=user)
+        cases = PatientCase.objects.filter(team__in=teams.values("pk")).values("pk")
+        mine = people.filter(teams__in=teams.values("pk")).distinct()
+        anyones = people.filter(teams__isnull=False).distinct()
+        about_case = Q(case_id__in=cases)
+        found = self.alias(
+            # A failed sign-in has no user, only the name tried; "" matches no one.
+            tried=Coalesce(KT("detail__username"), Value(""), output_field=CharField()),
+        ).annotate(case_seen=ExpressionWrapper(about_case, output_field=BooleanField()))
+        concerns_mine = _concerns(mine) | Q(object_type="team", object_id__in=_as_text(teams))
+        concerns_a_team = _concerns(anyones) | Q(object_type="team")
+        return found.filter(
+            about_case
+            | Q(case_id__isnull=True)
+            & (Q(action__in=SITE_WIDE_ACTIONS) | concerns_mine | ~concerns_a_team)
+        )
+
     def matching(self, filters: dict) -> AuditEventQuerySet:
         """Events matching the audit page's filters (user, case, action, from, to)."""
         found = self
@@ -94,6 +138,11 @@ class AuditEvent(models.Model):
         CONTENT_RETIRE_PROPOSED = "content_retire_proposed", "Retirement proposed"
         COA_REFUSED = "coa_refused", "COA upload refused"
 
+    # Keys of `detail` holding what a person typed about a case (an amendment's reason, a
+    # return's comment): shown only to those who may see the case (access.py).
+    FREE_TEXT_KEYS = frozenset({"reason", "comment"})
+    HIDDEN_TEXT = "(hidden: free text about a case you cannot see)"
+
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -121,3 +170,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditImmutableError("Audit events cannot be deleted.")
+
+    def detail_shown(self, *, with_text: bool) -> dict:
+        """`detail` as a reader sees it: free text replaced unless `with_text`."""
+        if with_text:
+            return self.detail
+        return {
+            key: self.HIDDEN_TEXT if key in self.FREE_TEXT_KEYS else value
+            for key, value in self.detail.items()
+        }
+
+
+def _concerns(people) -> Q:
+    """An event about no case done by, or done to, one of `people`."""
+    return (
+        Q(user__in=people.values("pk"))
+        | Q(object_type="user", object_id__in=_as_text(people))
+        # (The user test first: the name is read from the JSON only for events without one.)
+        | Q(user__isnull=True) & Q(tried__in=people.values("username"))
+    )
+
+
+# About content and knowledge: no patient and no team, so every auditor sees them.
+SITE_WIDE_ACTIONS = sorted(
+    action for action in AuditEvent.Action.values if action.startswith(("content_", "knowledge_"))
+)

@@ -1,4 +1,8 @@
-"""The audit trail for auditors: filter, page through, export as CSV."""
+"""The audit trail for auditors: filter, page through, export as CSV.
+
+Both list `AuditEvent.objects.visible_to(user)` (their teams' events) and show an event's
+free text only where `access.can_read_event_text` allows; each view and export of the
+trail is itself written to it, with the filters used."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .. import audit
-from ..access import Refused, can_view_audit
+from ..access import Refused, can_read_event_text, can_view_audit
 from ..forms import AuditFilterForm
 from ..models import AuditEvent
 
@@ -29,7 +33,11 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-def _rows(events):
+def _shown_detail(user, event) -> dict:
+    return event.detail_shown(with_text=can_read_event_text(user, event))
+
+
+def _rows(events, user):
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for event in events.iterator(chunk_size=2000):
@@ -44,7 +52,7 @@ def _rows(events):
                     event.object_id,
                     event.case_id or "",
                     event.ip_address or "",
-                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+                    json.dumps(_shown_detail(user, event), ensure_ascii=False, sort_keys=True),
                 )
             ]
         )
@@ -57,19 +65,21 @@ def audit_trail(request):
         raise Refused("Only auditors can see the audit trail.")
     form = AuditFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else {}
-    events = AuditEvent.objects.matching(filters).order_by("-at", "-id")
+    events = AuditEvent.objects.visible_to(request.user).matching(filters).order_by("-at", "-id")
     printable = {k: str(v) for k, v in filters.items()}
     if request.GET.get("format") == "csv":
-        audit.record(
-            AuditEvent.Action.AUDIT_EXPORTED,
-            user=request.user,
-            ip=audit.client_ip(request),
-            detail={"filters": printable},
+        _record(request, AuditEvent.Action.AUDIT_EXPORTED, {"filters": printable})
+        response = StreamingHttpResponse(
+            _rows(events, request.user), content_type="text/csv; charset=utf-8"
         )
-        response = StreamingHttpResponse(_rows(events), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'
         return response
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Read before the view is written, so the page shows the trail as it was when opened.
+    page.object_list = list(page.object_list)
+    for event in page.object_list:
+        event.shown_detail = _shown_detail(request.user, event)
+    _record(request, AuditEvent.Action.AUDIT_VIEWED, {"filters": printable, "page": page.number})
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -81,3 +91,7 @@ def audit_trail(request):
             "query": query.urlencode(),
         },
     )
+
+
+def _record(request, action: str, detail: dict) -> None:
+    audit.record(action, user=request.user, ip=audit.client_ip(request), detail=detail)

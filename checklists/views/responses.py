@@ -1,4 +1,8 @@
-"""Screens for one checklist response: overview, a section, review, sign."""
+"""Screens for one checklist response: overview, a section, review, sign.
+
+Every page that shows a checklist's answers writes CHECKLIST_VIEWED with the page's name
+(the exports write their own EXPORT_* events); a save refused because someone saved
+first writes SAVE_CONFLICT."""
 
 from __future__ import annotations
 
@@ -31,13 +35,7 @@ from ..models import AuditEvent, Item, TemplateVersion
 def response_detail(request, response_id: int):
     response = get_response_for_user(request.user, response_id)
     state = load_state(response)
-    audit.record(
-        AuditEvent.Action.CHECKLIST_VIEWED,
-        user=request.user,
-        obj=response,
-        case_id=response.case_id,
-        ip=audit.client_ip(request),
-    )
+    _viewed(request, response, "response")
     next_section = next((s for s in state.sections if not s.complete), state.sections[0])
     return render(
         request,
@@ -52,6 +50,28 @@ def response_detail(request, response_id: int):
             "amend_form": AmendForm(),
             "return_form": ReturnForm(),
         },
+    )
+
+
+def _viewed(request, response, page: str, **detail) -> None:
+    audit.record(
+        AuditEvent.Action.CHECKLIST_VIEWED,
+        user=request.user,
+        obj=response,
+        case_id=response.case_id,
+        ip=audit.client_ip(request),
+        detail={"page": page, **detail},
+    )
+
+
+def _conflict_recorded(request, stale, lock_version: int, during: str, section: str = ""):
+    drafts.record_conflict(
+        stale=stale,
+        user=request.user,
+        lock_version=lock_version,
+        during=during,
+        section=section,
+        ip=audit.client_ip(request),
     )
 
 
@@ -75,32 +95,11 @@ def section(request, response_id: int, section_key: str):
         initial={"lock_version": response.lock_version},
     )
     if request.method == "POST" and form.is_valid():
-        values = form.values()
-        # Coming back from the conflict page: keep the saved answer where they chose it.
-        for key in values:
-            if request.POST.get(f"keep-{key}") == "saved":
-                values[key] = state.answers.get(key)
-        try:
-            drafts.save_section(
-                response=response,
-                section=current.section,
-                values=values,
-                lock_version=form.cleaned_data["lock_version"],
-                user=request.user,
-                ip=audit.client_ip(request),
-                state=state,
-                confirm_carried=not request.htmx,  # only the clinician's own save confirms
-            )
-        except drafts.StaleResponse as stale:
-            if request.htmx:  # an autosave from a stale page: say so, overwrite nothing
-                return _autosave_status(request, response, stale=True)
-            return _conflict(request, stale.response, current, values)
-        if request.htmx:
-            return _autosave_status(request, response, saved=state.saved_rows)
-        return _after_save(request, response, state, current)
+        return _save(request, response, state, current, form)
     if request.method == "POST" and request.htmx:
         return _autosave_status(request, response, form=form)
     state.ensure_flags()
+    _viewed(request, response, "section", section=current.section.key)
     return render(
         request,
         "checklists/section_form.html",
@@ -115,6 +114,37 @@ def section(request, response_id: int, section_key: str):
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
         },
     )
+
+
+def _save(request, response, state, current, form: SectionForm):
+    """Save the section (an htmx POST is an autosave); a stale page is refused, written to
+    the trail, and answered with the conflict page (or the autosave's notice)."""
+    values = form.values()
+    # Coming back from the conflict page: keep the saved answer where they chose it.
+    for key in values:
+        if request.POST.get(f"keep-{key}") == "saved":
+            values[key] = state.answers.get(key)
+    try:
+        drafts.save_section(
+            response=response,
+            section=current.section,
+            values=values,
+            lock_version=form.cleaned_data["lock_version"],
+            user=request.user,
+            ip=audit.client_ip(request),
+            state=state,
+            confirm_carried=not request.htmx,  # only the clinician's own save confirms
+        )
+    except drafts.StaleResponse as stale:
+        during = "autosave" if request.htmx else "section"
+        lock = form.cleaned_data["lock_version"]
+        _conflict_recorded(request, stale, lock, during, current.section.key)
+        if request.htmx:  # an autosave from a stale page: say so, overwrite nothing
+            return _autosave_status(request, response, stale=True)
+        return _conflict(request, stale.response, current, values)
+    if request.htmx:
+        return _autosave_status(request, response, saved=state.saved_rows)
+    return _after_save(request, response, state, current)
 
 
 def _read_only_reason(response) -> str:
@@ -199,6 +229,7 @@ def review(request, response_id: int):
     form = SignForm(
         user=request.user, flags=state.flags, initial={"lock_version": response.lock_version}
     )
+    _viewed(request, response, "review")
     return render(
         request, "checklists/review.html", {"response": response, "state": state, "form": form}
     )
@@ -220,7 +251,8 @@ def sign(request, response_id: int):
             signing.confirm_password(user=request.user, password=form.cleaned_data["password"])
     except signing.SignRefused as refusal:
         form.show_refusal(refusal)
-    except drafts.StaleResponse:
+    except drafts.StaleResponse as stale:
+        _conflict_recorded(request, stale, form.cleaned_data["lock_version"], "sign")
         form.add_error(
             None,
             "Someone saved this checklist since you opened the review. "
@@ -312,6 +344,7 @@ def version_changes(request, response_id: int):
     diff = None
     if current is not None and current.pk != response.version_id:
         diff = diff_versions(response.version, current)
+    _viewed(request, response, "changes")
     return render(
         request,
         "checklists/version_changes.html",
@@ -337,7 +370,8 @@ def restart(request, response_id: int):
     except NothingToRestart as refusal:
         messages.info(request, str(refusal))
         return redirect("response_detail", response_id=response.pk)
-    except drafts.StaleResponse:
+    except drafts.StaleResponse as stale:
+        _conflict_recorded(request, stale, form.cleaned_data["lock_version"], "restart")
         messages.error(
             request, "Someone saved this checklist since you opened it. Look again, then restart."
         )
