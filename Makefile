@@ -23,10 +23,12 @@ install: $(STAMP)
 ## a 404 is the site's page, not Django's list of every URL pattern.
 run: install
 	@test -n "$$DEMO_PASSWORD" || test -s .demo-password || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password
-	$(eval export DEMO_PASSWORD ?= $(shell cat .demo-password 2>/dev/null))
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py load_default_content
-	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
+	@# Read in the shell, when this line runs: a make-time $$(shell cat) ran before the line
+	@# above wrote the file, so a first run printed a password that the file did not hold.
+	DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat .demo-password)}" DJANGO_DEBUG=0 DJANGO_DEMO=1 \
+		$(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
