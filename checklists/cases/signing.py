@@ -89,7 +89,7 @@ def sign_response(
     _refuse_incomplete(state, acknowledgements)
     if mfa.needs_code_to_sign(user):
         try:
-            mfa.verify_code(user, code)
+            mfa.verify_code(user, code, form="sign", ip=ip)
         except mfa.CodeRefused as refusal:
             raise SignerNotConfirmed("code", f"{refusal} Nothing was signed.") from None
     return record_signature(
