@@ -131,9 +131,7 @@ def all_patterns(resolver=None, prefix=""):
 
 
 @pytest.fixture
-def world(
-    settings, tmp_path, version, team, clinician, outsider, supervisor, editor, auditor
-):
+def world(settings, tmp_path, version, team, clinician, outsider, supervisor, editor, auditor):
     settings.MEDIA_ROOT = tmp_path
     users = {
         "clinician": clinician,
