@@ -3,7 +3,8 @@
 Devices and token checks are django-otp's: a TOTP device (an authenticator app) and a
 static device holding single-use recovery codes. django-otp refuses a TOTP code already
 used (so a code typed at login cannot sign a checklist too) and slows guessing down by
-doubling the wait after each wrong code, per device.
+doubling the wait after each wrong code, per device. Enrolling, new recovery codes, a
+recovery code spent and a wrong code are written to the audit trail (`events`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import events
+from .events import Action
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
@@ -71,12 +75,13 @@ def _try(device: Device, code: str) -> str | None:
     return None if device.verify_token(code) else "That code is not right."
 
 
-def verify_code(user, code: str) -> Device:
+def verify_code(user, code: str, *, form: str, ip: str | None = None) -> Device:
     """The user's device that accepts `code`: six digits go to the authenticator app,
     anything else to the recovery codes (each works once). Raises CodeRefused.
 
     Only the device the code is meant for is tried, so a typo in an app code does not
-    slow down the recovery codes, and the other way round.
+    slow down the recovery codes, and the other way round. A wrong code and a recovery
+    code spent are written to the audit trail (`form` says where: "login", "sign", ...).
     """
     code = normalise(code)
     model = TOTPDevice if len(code) == 6 and code.isdigit() else StaticDevice
@@ -87,7 +92,13 @@ def verify_code(user, code: str) -> Device:
         for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
             refusal = _try(device, code)
             if refusal is None:
+                if model is StaticDevice:
+                    left = remaining_recovery_codes(user)
+                    events.record(
+                        Action.RECOVERY_CODE_USED, owner=user, ip=ip, form=form, left=left
+                    )
                 return device
+    events.record(Action.MFA_CODE_REFUSED, owner=user, ip=ip, form=form)
     raise CodeRefused(refusal)
 
 
@@ -108,18 +119,39 @@ def secret_text(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def confirm_device(*, request, device: TOTPDevice, code: str) -> list[str]:
-    """Confirm a new authenticator with a code from it, retire any earlier one, issue fresh
-    recovery codes and mark the session verified. Returns the codes (shown once)."""
+def check_new_code(device: TOTPDevice, code: str) -> None:
+    """Raise CodeRefused unless `code` comes from the authenticator being set up: it proves
+    the app holds the secret (EnrolForm asks it before any code of the current one)."""
     refusal = _try(device, normalise(code))
     if refusal:
         raise CodeRefused(f"{refusal} Check the time on your phone and try again.")
+
+
+def confirm_device(*, request, device: TOTPDevice, ip: str | None) -> list[str]:
+    """Confirm a new authenticator (once EnrolForm has checked a code from it, and the
+    password and a current code when one is replaced), retire any earlier one, issue fresh
+    recovery codes and mark the session verified. Returns the codes (shown once)."""
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        replaced, _ = TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         codes = new_recovery_codes(device.user)
+        events.record(
+            Action.MFA_ENROLLED,
+            owner=device.user,
+            ip=ip,
+            replaced=bool(replaced),
+            recovery_codes=len(codes),
+        )
     complete_login(request, device)
+    return codes
+
+
+@transaction.atomic
+def renew_recovery_codes(*, user, ip: str | None) -> list[str]:
+    """New recovery codes asked for on their own (after the password and a current code)."""
+    codes = new_recovery_codes(user)
+    events.record(Action.RECOVERY_CODES_ISSUED, owner=user, ip=ip, count=len(codes))
     return codes
 
 

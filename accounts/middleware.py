@@ -7,7 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
-from . import mfa, sessions
+from . import events, mfa, sessions
 
 TIMEOUT_MESSAGES = {
     "idle": "You were signed out after 30 minutes without activity. Log in again to go on.",
@@ -42,7 +42,8 @@ SECOND_FACTOR_PAGES = {
 
 class SecondFactorMiddleware:
     """Until the second factor is given, a signed-in user reaches only the page that asks
-    for it (or sets it up) and logout. The admin is covered like every other page."""
+    for it (or sets it up) and logout. The admin is covered like every other page. Once it
+    is given, the changes to the account since the previous login are shown (events)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,6 +55,9 @@ class SecondFactorMiddleware:
         if not request.user.is_authenticated:
             return None
         step = mfa.pending_step(request.user)
-        if step is None or request.resolver_match.view_name in SECOND_FACTOR_PAGES[step]:
+        if step is None:
+            events.deliver(request)
+            return None
+        if request.resolver_match.view_name in SECOND_FACTOR_PAGES[step]:
             return None
         return redirect_to_login(request.get_full_path(), login_url=reverse(f"mfa_{step}"))

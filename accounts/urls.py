@@ -14,7 +14,7 @@ urlpatterns = [
     path("mfa/verify/", views.mfa_verify, name="mfa_verify"),
     path("mfa/setup/", views.mfa_setup, name="mfa_setup"),
     path("mfa/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -175,7 +175,13 @@ class TestPasswords:
         assert weak.status_code == 200 and "too short" in weak.text
         new = "a much longer passphrase for the clinic"
         changed = clinician_client.post(
-            url, {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+            url,
+            {
+                "old_password": PASSWORD,
+                "current_code": recovery_code(clinician),
+                "new_password1": new,
+                "new_password2": new,
+            },
         )
         assert changed.status_code == 302 and changed["Location"] == reverse("password_change_done")
         clinician.refresh_from_db()
@@ -279,7 +285,9 @@ class TestSecondFactor:
 
     def test_new_recovery_codes_replace_the_old_ones(self, clinician_client, clinician):
         old = recovery_code(clinician)
-        page = clinician_client.post(reverse("mfa_recovery_codes"))
+        page = clinician_client.post(
+            reverse("mfa_recovery_codes"), {"password": PASSWORD, "current_code": old}
+        )
         assert page.status_code == 200 and len(page.context["codes"]) == 10
         assert not StaticToken.objects.filter(token=old).exists()
         assert clinician_client.get(reverse("mfa_recovery_codes")).status_code == 405
@@ -288,10 +296,12 @@ class TestSecondFactor:
         old = make_totp_device(clinician)
         clinician_client.get(reverse("mfa_setup"))
         new = TOTPDevice.objects.get(user=clinician, confirmed=False)
-        assert (
-            clinician_client.post(reverse("mfa_setup"), {"otp_token": totp_code(new)}).status_code
-            == 200
-        )
+        confirmed = {
+            "password": PASSWORD,
+            "current_code": recovery_code(clinician),
+            "otp_token": totp_code(new),
+        }
+        assert clinician_client.post(reverse("mfa_setup"), confirmed).status_code == 200
         assert list(TOTPDevice.objects.filter(user=clinician)) == [new]
         assert not TOTPDevice.objects.filter(pk=old.pk).exists()
 

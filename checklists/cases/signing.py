@@ -12,10 +12,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import mfa
+from accounts import mfa, passwords
 
 from .. import audit
-from ..access import can_return_for_amendment, can_write_clinical, require
+from ..access import ResponseLocked, can_return_for_amendment, can_write_clinical, require
 from ..models import (
     Acknowledgement,
     AmendmentRequest,
@@ -34,7 +34,7 @@ FOLLOW_UP_ITEM_KEY = "follow_up_date"
 class SignRefused(Exception):
     """Signing was refused: required items unanswered (`missing`) or serious cautions
     without an acknowledgement (`unacknowledged`). `field` is None: the reason is about
-    the checklist, not about one input."""
+    the checklist, not about one input. `reason` is what the audit trail records."""
 
     field: str | None = None
 
@@ -48,6 +48,10 @@ class SignRefused(Exception):
             reasons.append(f"{len(self.unacknowledged)} serious caution(s) need an acknowledgement")
         super().__init__("; ".join(reasons) + ".")
 
+    @property
+    def reason(self) -> str:
+        return "missing_answers" if self.missing else "unacknowledged_caution"
+
 
 class SignerNotConfirmed(SignRefused):
     """The password or the second-factor code did not confirm who is signing; `field`
@@ -57,6 +61,10 @@ class SignerNotConfirmed(SignRefused):
         self.field = field
         self.missing, self.unacknowledged = [], []
         Exception.__init__(self, message)
+
+    @property
+    def reason(self) -> str:
+        return self.field
 
 
 # --- Signing ----------------------------------------------------------------------------
@@ -80,35 +88,67 @@ def sign_response(
     second factor, `code` is a good code from it. The code is checked last, once all else
     holds: a code is good once, so it is not spent on a signature refused for another
     reason. Not one transaction as a whole on purpose: django-otp's count of wrong codes
-    (which slows guessing down) must be committed even when signing is refused.
+    (which slows guessing down) must be committed even when signing is refused, and so
+    must the audit event of every refusal (written here, after any rolled-back write).
+    Counting a wrong password or code toward the lockout needs the request: the view's.
     """
     require(can_write_clinical(user), "Only clinicians can sign a checklist.")
-    confirm_password(user=user, password=password)
-    state = load_state(response)
-    acknowledgements = acknowledgements or {}
-    _refuse_incomplete(state, acknowledgements)
-    if mfa.needs_code_to_sign(user):
-        try:
-            mfa.verify_code(user, code)
-        except mfa.CodeRefused as refusal:
-            raise SignerNotConfirmed("code", f"{refusal} Nothing was signed.") from None
-    return record_signature(
-        response=response,
-        user=user,
-        attestation=attestation,
-        lock_version=lock_version,
-        acknowledgements=acknowledgements,
-        ip=ip,
-        state=state,
-    )
+    try:
+        _confirm_password(user, password, ip)
+        state = load_state(response)
+        acknowledgements = acknowledgements or {}
+        _refuse_incomplete(state, acknowledgements)
+        if mfa.needs_code_to_sign(user):
+            try:
+                mfa.verify_code(user, code, form="sign", ip=ip)
+            except mfa.CodeRefused as refusal:
+                raise SignerNotConfirmed("code", f"{refusal} Nothing was signed.") from None
+        return record_signature(
+            response=response,
+            user=user,
+            attestation=attestation,
+            lock_version=lock_version,
+            acknowledgements=acknowledgements,
+            ip=ip,
+            state=state,
+        )
+    except SignRefused as refusal:
+        record_refusal(response=response, user=user, reason=refusal.reason, ip=ip)
+        raise
+    except ResponseLocked:
+        record_refusal(response=response, user=user, reason="locked", ip=ip)
+        raise
 
 
-def confirm_password(*, user, password: str) -> None:
+def confirm_password(*, response: ChecklistResponse, user, password: str, ip: str | None) -> None:
     """Raise SignerNotConfirmed unless `password` is the user's: the first check of
     sign_response, also asked on its own by the sign page when the rest of the form is
-    refused, so that the next attempt can put everything right at once."""
-    if not user.check_password(password):
+    refused, so that the next attempt can put everything right at once. A wrong one is a
+    refused signing, audited as one."""
+    try:
+        _confirm_password(user, password, ip)
+    except SignerNotConfirmed as refusal:
+        record_refusal(response=response, user=user, reason=refusal.reason, ip=ip)
+        raise
+
+
+def _confirm_password(user, password: str, ip: str | None) -> None:
+    if not passwords.confirm(user, password, form="sign", ip=ip):
         raise SignerNotConfirmed("password", "That password is not right. Nothing was signed.")
+
+
+def record_refusal(*, response: ChecklistResponse, user, reason: str, ip: str | None) -> None:
+    """Write a refused signing to the audit trail: `reason` is "password", "code",
+    "missing_answers", "unacknowledged_caution" or "locked" (no longer a draft). Called
+    outside any transaction that is rolled back, so the refusal stays on record."""
+    audit.record(
+        AuditEvent.Action.SIGN_REFUSED,
+        user=user,
+        obj=response,
+        case_id=response.case_id,
+        ip=ip,
+        detail={"reason": reason},
+    )
 
 
 @transaction.atomic

@@ -92,6 +92,15 @@ class SignForm(forms.Form):
                 self.add_error(f"{prefix}_comment", "Explain the reason when you choose Other.")
         return cleaned
 
+    def acknowledgement_missing(self) -> bool:
+        """Whether a serious caution lacks a valid acknowledgement (the view audits it as a
+        refused signing)."""
+        return any(
+            f"{ack_field_prefix(flag.code)}_{part}" in self.errors
+            for flag in self.ack_flags
+            for part in ("reason", "comment")
+        )
+
     def acknowledgements(self) -> dict[str, tuple[str, str]]:
         """{flag code: (reason, comment)} for a valid form."""
         return {

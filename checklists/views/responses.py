@@ -13,10 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import lockout
+
 from .. import audit
 from ..access import (
     NotClinician,
     Refused,
+    ResponseLocked,
     can_edit_response,
     can_return_for_amendment,
     can_write_clinical,
@@ -238,7 +241,7 @@ def review(request, response_id: int):
 @login_required
 @require_POST
 def sign(request, response_id: int):
-    response = get_response_for_user(request.user, response_id, for_edit=True)
+    response = _response_to_sign(request, response_id)
     state = load_state(response)
     form = SignForm(request.POST, user=request.user, flags=state.flags)
     try:
@@ -246,10 +249,12 @@ def sign(request, response_id: int):
             _sign(request, response, form)
             messages.success(request, "Checklist signed. It is now read-only.")
             return redirect("response_detail", response_id=response.pk)
-        if "password" in form.cleaned_data:
-            # A wrong password is said at once, with the form's other problems.
-            signing.confirm_password(user=request.user, password=form.cleaned_data["password"])
+        _refuse_invalid(request, response, form)
     except signing.SignRefused as refusal:
+        # A wrong password or code counts toward the login lockout; at the limit the
+        # session ends here.
+        if signed_out := lockout.count_refusal(request, refusal.field):
+            return signed_out
         form.show_refusal(refusal)
     except drafts.StaleResponse as stale:
         _conflict_recorded(request, stale, form.cleaned_data["lock_version"], "sign")
@@ -265,6 +270,36 @@ def sign(request, response_id: int):
         {"response": response, "state": state, "form": form},
         status=400,
     )
+
+
+def _refuse_invalid(request, response, form: SignForm) -> None:
+    """A sign form with errors: a wrong password is said at once, with the form's other
+    problems (raising SignerNotConfirmed); a serious caution left without its
+    acknowledgement is a refused signing, audited as one."""
+    ip = audit.client_ip(request)
+    if "password" in form.cleaned_data:
+        signing.confirm_password(
+            response=response, user=request.user, password=form.cleaned_data["password"], ip=ip
+        )
+    if form.acknowledgement_missing():
+        signing.record_refusal(
+            response=response, user=request.user, reason="unacknowledged_caution", ip=ip
+        )
+
+
+def _response_to_sign(request, response_id: int):
+    """The draft to sign; a signature refused because it is no longer a draft is audited
+    before the 409 page (refusals.RefusalMiddleware) says so."""
+    try:
+        return get_response_for_user(request.user, response_id, for_edit=True)
+    except ResponseLocked as locked:
+        signing.record_refusal(
+            response=locked.response,
+            user=request.user,
+            reason="locked",
+            ip=audit.client_ip(request),
+        )
+        raise
 
 
 def _sign(request, response, form: SignForm) -> None:
