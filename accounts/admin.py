@@ -1,4 +1,4 @@
-"""The second-factor devices in the admin, audited.
+"""The second-factor devices and the password an administrator sets, in the admin, audited.
 
 An administrator removing a lost authenticator (the way back in for someone whose phone is
 gone) or adding a device changes the owner's account: each is an event about the owner,
@@ -11,6 +11,9 @@ earlier) and replaced by subclasses that record.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_static import admin as static_admin
 from django_otp.plugins.otp_totp import admin as totp_admin
 
@@ -70,3 +73,26 @@ for model, model_admin in (
 ):
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin, with the password an administrator sets written as an event
+    about the owner's account: the owner is told of it at their next login, as of any
+    other change to their password (events.TOLD_AT_NEXT_LOGIN)."""
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            events.record(
+                Action.PASSWORD_CHANGED,
+                owner=self.get_object(request, unquote(id)),
+                actor=request.user,
+                ip=events.client_ip(request),
+                form="admin",
+                by_admin=True,
+            )
+        return response
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

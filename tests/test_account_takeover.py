@@ -375,7 +375,15 @@ def test_owner_told_on_next_login_that_factor_changed(clinician):
         assert "second factor was" not in later.get(reverse("case_list")).text
 
 
-@pytest.mark.parametrize("change", ["password", "recovery codes", "removed by an administrator"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "password",
+        "recovery codes",
+        "removed by an administrator",
+        "password set by an administrator",
+    ],
+)
 def test_owner_told_on_next_login_of_each_account_change(settings, clinician, admin_client, change):
     settings.MFA_REQUIRED = False  # so the next login goes straight to the cases
     with time_machine.travel(START, tick=False) as clock:
@@ -400,6 +408,14 @@ def test_owner_told_on_next_login_of_each_account_change(settings, clinician, ad
                 RECOVERY, {"password": PASSWORD, "current_code": recovery_code(clinician)}
             )
             expected = "New recovery codes were made for your account on 02 March 2026 at 09:05"
+        elif change == "password set by an administrator":
+            page = f"/admin/auth/user/{clinician.pk}/password/"
+            answer = admin_client.post(page, {"password1": PASSWORD, "password2": PASSWORD})
+            assert answer.status_code == 302
+            (changed,) = events(Action.PASSWORD_CHANGED)
+            assert changed.object_id == str(clinician.pk) and changed.user.is_superuser
+            assert changed.detail == {"form": "admin", "by_admin": True}
+            expected = "Your password was changed on 02 March 2026 at 09:05 UTC"
         else:
             delete = f"/admin/otp_totp/totpdevice/{device.pk}/delete/"
             assert admin_client.post(delete, {"post": "yes"}).status_code == 302
@@ -410,6 +426,6 @@ def test_owner_told_on_next_login_of_each_account_change(settings, clinician, ad
         clock.shift(datetime.timedelta(hours=1))
         owner = HttpsClient()
         post_login(owner)
-        if change != "removed by an administrator":
+        if change != "removed by an administrator":  # the device is gone: no code asked
             owner.post(VERIFY, {"otp_token": recovery_code(clinician)})
         assert expected in owner.get(reverse("case_list")).text
