@@ -292,8 +292,7 @@ def confirm_retirement(*, version: TemplateVersion, user, ip: str | None = None)
 
 @transaction.atomic
 def cancel_retirement(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
-    """Take back a proposed retirement (any content editor: it keeps the version in use).
-    Audited as a retirement proposal marked cancelled."""
+    """Take back a proposed retirement (any content editor: it keeps the version in use)."""
     _refuse_unless(can_edit_content(user), "Only content editors can cancel a retirement.")
     version = _lock_version(version)
     _refuse_unless(
@@ -305,11 +304,10 @@ def cancel_retirement(*, version: TemplateVersion, user, ip: str | None = None) 
     version.retire_proposed_by = version.retire_proposed_at = None
     version.save(update_fields=["retire_proposed_by", "retire_proposed_at"])
     _version_event(
-        AuditEvent.Action.CONTENT_RETIRE_PROPOSED,
+        AuditEvent.Action.CONTENT_RETIRE_CANCELLED,
         version,
         user,
         ip,
-        cancelled=True,
         proposed_by=proposer,
     )
     return version

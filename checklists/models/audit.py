@@ -136,6 +136,7 @@ class AuditEvent(models.Model):
         KNOWLEDGE_REJECTED = "knowledge_rejected", "Knowledge change rejected"
         KNOWLEDGE_WITHDRAWN = "knowledge_withdrawn", "Knowledge change withdrawn"
         CONTENT_RETIRE_PROPOSED = "content_retire_proposed", "Retirement proposed"
+        CONTENT_RETIRE_CANCELLED = "content_retire_cancelled", "Retirement cancelled"
         COA_REFUSED = "coa_refused", "COA upload refused"
 
     # Keys of `detail` holding what a person typed about a case (an amendment's reason, a
