@@ -25,8 +25,10 @@ upload; and markup is not PDF structure at all. The scan reads every byte instea
   bytes, which also finds UTF-16 and UTF-32 text. A form's own scripts (XFA) are refused
   by their /XFA key.
 
-Left open, knowingly: an object stream encoded as an image (JPX, JBIG2), which no writer
-makes; and the word /JavaScript in a document's own text is refused like the real thing.
+Knowingly left open: an object stream encoded as an image (DCT, JPX, JBIG2, CCITT), which
+no writer makes. Knowingly refused: the word /JavaScript in a document's own text, and an
+/OpenAction that only sets the first page's view (pdfTeX's hyperref writes one), like the
+ones that run a script.
 """
 
 from __future__ import annotations
