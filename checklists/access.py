@@ -23,6 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
+from accounts import mfa
+
 from .models import (
     AuditEvent,
     CertificateOfAnalysis,
@@ -123,6 +125,12 @@ def can_return_for_amendment(user, response: ChecklistResponse | None = None) ->
 def can_add_lot(user, lot: Lot | None = None) -> bool:
     """Record a product lot, or a certificate for one, for the user's team."""
     return can_write_clinical(user)
+
+
+def can_upload_certificate(user) -> bool:
+    """Send a request body as large as a certificate PDF (uploads.py): a clinician past the
+    second factor; anyone else is held to the common cap before the body is read."""
+    return can_add_lot(user) and mfa.pending_step(user) is None
 
 
 def can_export_responses(user) -> bool:

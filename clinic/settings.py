@@ -121,6 +121,7 @@ MIDDLEWARE = [
     # First, so every response (even a redirect or an error) carries the id it was logged with.
     "checklists.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before CSRF reads request.POST (in process_view): refuses unsafe upload file names.
     "checklists.uploads.UploadNameGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +132,8 @@ MIDDLEWARE = [
     # user and their address (checklists/audit.py).
     "checklists.audit.AuditRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After the user is known (the cap depends on who sends), before anything reads the body.
+    "checklists.uploads.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: a session that times out says why on the login page.
     "accounts.middleware.SessionTimeoutMiddleware",
@@ -370,6 +373,12 @@ LEGAL_STALE_DAYS = env_int("LEGAL_STALE_DAYS", 90, minimum=1)
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 COA_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies are held to these before Django reads them (checklists/uploads.py): a
+# clinician's certificate upload may carry the file and the form; any other request at most
+# FILE_UPLOAD_MAX_MEMORY_SIZE, under which Django keeps every part in memory, so nobody else
+# can make the server write an upload to disk.
+REQUEST_BODY_MAX_BYTES = FILE_UPLOAD_MAX_MEMORY_SIZE
+UPLOAD_BODY_MAX_BYTES = COA_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 # Content history is for reading: a "revert" would bypass the version workflow (a published
 # version is frozen, and a draft changes only through the admin forms and services).
 SIMPLE_HISTORY_REVERT_DISABLED = True

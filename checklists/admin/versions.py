@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -17,6 +17,7 @@ from ..access import can_edit_content, can_publish_content, can_take_workflow_st
 from ..authoring import workflow
 from ..authoring.diff import diff_versions
 from ..authoring.validation import overdue_content, validate_version
+from ..forms.filters import VersionDiffForm
 from ..models import (
     TemplateVersion,
 )
@@ -190,8 +191,14 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         version = TemplateVersion.objects.select_related("template").filter(pk=object_id).first()
         if version is None:
             raise Http404("No such version.")
+        choice = VersionDiffForm(request.GET)
+        if not choice.is_valid():
+            return HttpResponseBadRequest(
+                "Choose the version to compare with from the list (?against= takes its id).",
+                content_type="text/plain",
+            )
         others = version.template.versions.exclude(pk=version.pk).order_by("-number")
-        against = others.filter(pk=request.GET.get("against") or 0).first()
+        against = others.filter(pk=choice.cleaned_data["against"] or 0).first()
         if against is None:
             against = (
                 others.filter(pk=version.based_on_id).first()

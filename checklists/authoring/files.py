@@ -176,35 +176,8 @@ def _check_item_shape(item: dict, where: str) -> None:
         raise ContentError(f"{where}: 'key' must be lowercase letters, digits and _ (60 at most)")
     check_text(item, "prompt", where, max_length=300)
     check_text(item, "help_text", where, required=False)
-    check_type(item.get("options") or [], list, where, "'options'")
-    for o_index, option in enumerate(item.get("options") or []):
-        at = f"{where}.options[{o_index}]"
-        check_type(option, dict, at, "an option")
-        if set(option) != {"code", "label"}:
-            raise ContentError(f"{at}: an option has exactly 'code' and 'label'")
-        check_text(option, "code", at, max_length=60)
-        check_text(option, "label", at, max_length=300)
+    _check_item_json(item, where)
     check_type(item.get("required", True), bool, where, "'required'")
-    condition = item.get("show_when")
-    if condition is not None:
-        check_type(condition, dict, where, "'show_when'")
-        if set(condition) - {"item", "op", "value"} or "item" not in condition:
-            raise ContentError(f"{where}: 'show_when' has 'item', 'op' and 'value'")
-        if condition.get("op") not in OPERATORS:
-            raise ContentError(f"{where}: unknown show_when operator {condition.get('op')!r}")
-    caution = item.get("caution")
-    if caution is not None:
-        check_type(caution, dict, where, "'caution'")
-        if set(caution) != {"when", "severity", "advice"}:
-            raise ContentError(f"{where}: 'caution' has exactly 'when', 'severity' and 'advice'")
-        check_type(caution["when"], list, where, "'caution.when'")
-        if caution["severity"] not in Severity.values:
-            raise ContentError(f"{where}: unknown caution severity {caution['severity']!r}")
-        check_text(caution, "advice", f"{where}.caution")
-    check_type(item.get("cautions") or [], list, where, "'cautions'")
-    screening = item.get("screening")
-    if screening is not None:
-        check_type(screening, dict, where, "'screening'")
     check_type(item.get("citations") or [], list, where, "'citations'")
     for c_index, citation in enumerate(item.get("citations") or []):
         at = f"{where}.citations[{c_index}]"
@@ -214,6 +187,61 @@ def _check_item_shape(item: dict, where: str) -> None:
         check_text(citation, "locator", at, max_length=300, required=False)
     _check_date(item, "reviewed_on", where)
     _check_date(item, "review_by", where)
+
+
+def _check_item_json(item: dict, where: str) -> None:
+    """The item's JSON fields: options, show_when, caution, screening and cautions."""
+    check_type(item.get("cautions") or [], list, where, "'cautions'")
+    for tag in item.get("cautions") or []:
+        check_type(tag, str, where, "each of 'cautions'")
+    check_type(item.get("options") or [], list, where, "'options'")
+    for o_index, option in enumerate(item.get("options") or []):
+        at = f"{where}.options[{o_index}]"
+        check_type(option, dict, at, "an option")
+        if set(option) != {"code", "label"}:
+            raise ContentError(f"{at}: an option has exactly 'code' and 'label'")
+        check_text(option, "code", at, max_length=60)
+        check_text(option, "label", at, max_length=300)
+    condition = item.get("show_when")
+    if condition is not None:
+        check_type(condition, dict, where, "'show_when'")
+        if set(condition) - {"item", "op", "value"} or "item" not in condition:
+            raise ContentError(f"{where}: 'show_when' has 'item', 'op' and 'value'")
+        check_type(condition["item"], str, where, "'show_when.item'")
+        if condition.get("op") not in OPERATORS:
+            raise ContentError(f"{where}: unknown show_when operator {condition.get('op')!r}")
+        if condition["op"] == "in":
+            check_type(condition.get("value"), list, where, "'show_when.value' with 'in'")
+    caution = item.get("caution")
+    if caution is not None:
+        check_type(caution, dict, where, "'caution'")
+        if set(caution) != {"when", "severity", "advice"}:
+            raise ContentError(f"{where}: 'caution' has exactly 'when', 'severity' and 'advice'")
+        check_type(caution["when"], list, where, "'caution.when'")
+        for code in caution["when"]:
+            check_type(code, str, where, "each of 'caution.when'")
+        if caution["severity"] not in Severity.values:
+            raise ContentError(f"{where}: unknown caution severity {caution['severity']!r}")
+        check_text(caution, "advice", f"{where}.caution")
+    screening = item.get("screening")
+    if screening is not None:
+        check_type(screening, dict, where, "'screening'")
+        check_type(screening.get("map", {}), dict, where, "'screening.map'")
+        for agent in screening["map"].values() if "map" in screening else ():
+            check_type(agent, str, where, "each of 'screening.map'")
+
+
+def item_json_problem(item: dict[str, Any]) -> str | None:
+    """What is wrong with an item's JSON fields, in the words a content file gets, or None:
+    the admin's item form asks this, so that an item typed there has the shape the
+    checklist pages, the diff and the checks read (a wrong one there would be a 500)."""
+    try:
+        _check_item_json(item, "This item")
+        codes = [option["code"] for option in item.get("options") or []]
+        _check_screening(item.get("screening"), codes, "This item")
+    except ContentError as error:
+        return str(error)
+    return None
 
 
 def validate_template_data(data: dict[str, Any], source_keys: set[str]) -> None:

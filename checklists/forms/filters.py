@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from ..exports.csv import ExportFilters
 from ..models import AuditEvent, ChecklistResponse
 from .fields import clean_text
+
+# Ids are 64-bit in the database: a larger number is refused here (400) instead of
+# overflowing in the query (SQLite: a 500 after the export's audit event was written).
+MAX_ID = 2**63 - 1
+# Dates a filter takes: any record's, and short of the calendar's end (the export's "to"
+# counts up to the next day, which 9999-12-31 does not have).
+EARLIEST_DATE, LATEST_DATE = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+
+
+def filter_date_field(**kwargs) -> forms.DateField:
+    """A plain DateField (hypothesis knows it by its type) held to the bounds above."""
+    bounds = f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}."
+    return forms.DateField(
+        validators=[
+            MinValueValidator(EARLIEST_DATE, message=bounds),
+            MaxValueValidator(LATEST_DATE, message=bounds),
+        ],
+        **kwargs,
+    )
 
 
 class CaseSearchForm(forms.Form):
@@ -31,12 +53,12 @@ class CaseFilterForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     user = forms.CharField(required=False, max_length=150, label="User name")
-    case = forms.IntegerField(required=False, min_value=1, label="Case id")
+    case = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, label="Case id")
     action = forms.ChoiceField(required=False, label="Action")
-    date_from = forms.DateField(
+    date_from = filter_date_field(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = filter_date_field(
         required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -55,12 +77,12 @@ class AuditFilterForm(forms.Form):
 class ExportFilterForm(forms.Form):
     """Query parameters of /exports/responses.csv: ids, dates and codes only."""
 
-    date_from = forms.DateField(required=False, label="Started on or after")
-    date_to = forms.DateField(required=False, label="Started on or before")
+    date_from = filter_date_field(required=False, label="Started on or after")
+    date_to = filter_date_field(required=False, label="Started on or before")
     status = forms.ChoiceField(
         choices=[("", "Any status"), *ChecklistResponse.Status.choices], required=False
     )
-    team = forms.IntegerField(required=False, min_value=1)
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     serious = forms.BooleanField(required=False, label="Only with major or contraindicated flags")
     format = forms.ChoiceField(
         choices=[("", "One row per checklist"), ("long", "One row per answer")], required=False
@@ -82,3 +104,9 @@ class ExportFilterForm(forms.Form):
             team_id=data["team"],
             serious_only=data["serious"],
         )
+
+
+class VersionDiffForm(forms.Form):
+    """The admin's version diff: which other version to compare with (?against=id)."""
+
+    against = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)

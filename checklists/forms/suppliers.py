@@ -87,6 +87,12 @@ class COAForm(forms.Form):
             check_coa_pdf(upload)
         return upload
 
+    def refused_pdf_reason(self) -> str | None:
+        """Why the uploaded PDF was refused (the check's code, for the audit trail), or None
+        when the PDF passed or none was sent. Call after is_valid()."""
+        refused = self.errors.as_data().get("pdf")
+        return (refused[0].code or "refused") if refused else None
+
     def results(self) -> dict:
         found = {}
         for limit in self.limits:

@@ -84,6 +84,18 @@ def add_certificate(
     return coa
 
 
+@transaction.atomic
+def record_refused_certificate(*, user, lot: Lot, reason: str, upload, ip: str | None = None):
+    """Audit a certificate refused by its PDF checks: nothing else is written (no row, no
+    file; the upload's temporary copy goes with the request). The hash and size let the
+    refused file be recognised if it is sent again."""
+    require(can_add_lot(user, lot), "Only clinicians can record certificates.")
+    detail = {"lot": lot.pk, "reason": reason}
+    if upload is not None:
+        detail |= {"size": upload.size, "sha256": _sha256_of(upload)}
+    return audit.record(AuditEvent.Action.COA_REFUSED, user=user, obj=lot, ip=ip, detail=detail)
+
+
 def _sha256_of(upload) -> str:
     """The upload's SHA-256 hex digest, read in chunks; leaves it rewound for storing."""
     digest = hashlib.sha256()

@@ -12,7 +12,7 @@ from .. import audit
 from ..access import NotClinician, can_add_lot, get_coa_for_user, get_lot_for_user, teams_for_user
 from ..forms import COAForm, LotForm
 from ..models import AuditEvent, LabLimit, Lot
-from ..suppliers.lots import add_certificate, create_lot
+from ..suppliers.lots import add_certificate, create_lot, record_refused_certificate
 
 
 @login_required
@@ -74,6 +74,15 @@ def coa_new(request, lot_id: int):
         )
         messages.success(request, "Certificate of analysis saved.")
         return redirect("lot_detail", lot_id=lot.pk)
+    reason = form.refused_pdf_reason()
+    if reason:
+        record_refused_certificate(
+            user=request.user,
+            lot=lot,
+            reason=reason,
+            upload=request.FILES.get("pdf"),
+            ip=audit.client_ip(request),
+        )
     return render(
         request,
         "checklists/lot_detail.html",
