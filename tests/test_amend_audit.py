@@ -336,7 +336,5 @@ class TestAuditTrail:
         assert exported_event.detail == {"filters": {"case": str(case.pk)}}
 
     def test_bad_audit_filters_get_field_errors(self, auditor_client):
-        page = auditor_client.get(
-            reverse("audit"), {"date_from": "not a date", "case": "abc"}
-        )
+        page = auditor_client.get(reverse("audit"), {"date_from": "not a date", "case": "abc"})
         assert page.status_code == 200 and page.context["form"].errors

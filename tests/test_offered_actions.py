@@ -137,6 +137,7 @@ def test_the_write_functions_refuse_what_the_pages_do_not_offer(people, pages, t
             amend_response(response=signed, user=user, reason="not theirs to amend")
     with pytest.raises(Refused):
         return_for_amendment(response=signed, user=people["clinician"], comment="not theirs")
-    assert case.responses.count() == 1 and not PatientCase.objects.filter(
-        reference__startswith="NEW-"
-    ).exists()
+    assert (
+        case.responses.count() == 1
+        and not PatientCase.objects.filter(reference__startswith="NEW-").exists()
+    )
