@@ -34,10 +34,12 @@ from django.core.cache import BaseCache, caches
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import (
+    CombinationRule,
     InteractionRule,
     Jurisdiction,
     LabLimit,
     LegalStatus,
+    Problem,
     ReferenceDataStamp,
     Source,
     Substance,
@@ -59,6 +61,8 @@ MODELS = (
     Jurisdiction,
     LegalStatus,
     LabLimit,
+    Problem,
+    CombinationRule,
 )
 M2M_TABLES = (
     Substance.classes.through,
@@ -66,6 +70,8 @@ M2M_TABLES = (
     VariabilityRule.sources.through,
     LegalStatus.sources.through,
     LabLimit.sources.through,
+    Problem.sources.through,
+    CombinationRule.sources.through,
 )
 
 T = TypeVar("T")

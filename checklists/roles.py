@@ -28,6 +28,8 @@ CONTENT_MODELS = [
     "jurisdiction",
     "legalstatus",
     "lablimit",
+    "problem",
+    "combinationrule",
 ]
 # Beyond the model permissions: approving a version (the second editor of the two-person
 # rule); proposing a change to the knowledge tables (what saving one of their admin pages

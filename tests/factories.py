@@ -151,7 +151,12 @@ def make_version(
             True,
             None,
             [],
-            {"when": ["yes"], "severity": "major", "advice": "Advise against use in pregnancy."},
+            {
+                "when": ["yes"],
+                "severity": "major",
+                "title": "Pregnancy reported",
+                "advice": "Advise against use in pregnancy.",
+            },
         ),
         ("individual_variability", "age_years", "number", False, None, [], None),
         ("legal_verification", "jurisdiction", "jurisdiction", True, None, [], None),

@@ -12,6 +12,8 @@ from .factories import PASSWORD, fill, make_response
 
 pytestmark = pytest.mark.django_db
 OPIOID = "interaction:kratom:opioid-agonists"
+# The problem the opioid rule belongs to: acknowledgements are per problem (issue 16).
+CNS = "problem:cns-depression"
 
 
 @pytest.fixture
@@ -28,14 +30,14 @@ def test_review_lists_the_flag_with_its_advice_and_an_acknowledgement_field(
     page = clinician_client.get(reverse("review", args=[risky.pk]))
     body = page.content.decode()
     rule = InteractionRule.objects.get(code=OPIOID)
-    assert rule.advice in body and "(medication: oxycodone)" in body
-    assert f'name="{ack_field_prefix(OPIOID)}_reason"' in body
-    assert OPIOID in [f.code for f in page.context["form"].ack_flags]
+    assert rule.advice in body and "Oxycodone (opioid agonists) + kratom" in body
+    assert f'name="{ack_field_prefix(CNS)}_reason"' in body
+    assert CNS in [f.code for f in page.context["form"].ack_flags]
 
 
 def test_signing_without_the_acknowledgement_is_refused(clinician_client, risky):
     data = sign_data(clinician_client, risky)
-    del data[f"{ack_field_prefix(OPIOID)}_reason"]
+    del data[f"{ack_field_prefix(CNS)}_reason"]
     refused = clinician_client.post(reverse("sign", args=[risky.pk]), data)
     assert refused.status_code == 400
     assert "Choose a reason to acknowledge this caution" in refused.content.decode()
@@ -52,9 +54,9 @@ def test_other_needs_a_comment(clinician_client, risky):
         data[key] = "Patient is on a supervised taper."
     signed = clinician_client.post(reverse("sign", args=[risky.pk]), data)
     assert signed.status_code == 302
-    ack = Acknowledgement.objects.get(response=risky, flag_code=OPIOID)
+    ack = Acknowledgement.objects.get(response=risky, flag_code=CNS)
     assert (ack.flag_code, ack.reason, ack.comment, ack.severity) == (
-        OPIOID,
+        CNS,
         "other",
         "Patient is on a supervised taper.",
         "major",
@@ -89,7 +91,9 @@ def test_signed_snapshot_survives_a_knowledge_edit(clinician_client, risky):
     assert original_advice in page and "Rewritten advice" not in page
     assert "acknowledged by clinician" in page
     snapshot = {f["code"]: f["severity"] for f in risky.flags_snapshot}
-    assert snapshot[OPIOID] == "major"
+    assert snapshot[CNS] == "major"
+    frozen = {c["code"]: c["severity"] for f in risky.flags_snapshot for c in f["contributors"]}
+    assert frozen[OPIOID] == "major"
     entries = list(
         MedicationEntry.objects.filter(response=risky).values_list(
             "name_as_typed", "dose", "frequency", "matched_name"
@@ -115,7 +119,7 @@ def test_section_shows_what_each_medicine_matched(clinician_client, case, clinic
     body = clinician_client.get(url).content.decode()
     assert "OxyContin 20mg BID → <strong>Oxycodone</strong>" in body
     assert "mystery tonic → <span" in body and "not in the knowledge base: check by hand" in body
-    assert "Not in the knowledge base: check by hand (mystery tonic)" in body
+    assert "mystery tonic: medicines not checked against the knowledge base" in body
     assert "Kratom with an opioid" in body
 
 

@@ -137,11 +137,11 @@ Started 2026-11-20 09:00 UTC by clinician
 - Question clinician_notes?: Start low.
 
 == Cautions (2) ==
-- [Major] Question pregnant?
+- [Major] Pregnancy reported
   Advice: Advise against use in pregnancy.
   Sources: Kratom for pain and sleep
   Acknowledged by clinician on 2026-11-20 10:00 UTC: Discussed; advised the patient against it.
-- [Information] Not in the knowledge base: check by hand (oxycodone)
+- [Information] oxycodone: medicines not checked against the knowledge base
   Advice: This medicine did not match any name the knowledge base holds. Check it for \
 interactions with kratom and melatonin yourself (pharmacist, interaction reference) and record \
 what you found in the notes.
@@ -288,7 +288,11 @@ def test_fhir_bundle_validates_and_uses_the_value_sets(clinician_client, clinici
         assert issue["resourceType"] == "DetectedIssue"
         assert issue["status"] in ISSUE_STATUS_CODES and issue["status"] == "final"
         assert issue["severity"] in ISSUE_SEVERITY_CODES
-        assert issue["detail"] == flag["advice"]
+        # One DetectedIssue per problem: its contributors, then the advice (issue 16).
+        assert issue["detail"].endswith(flag["advice"])
+        if len(flag["contributors"]) > 1:
+            assert issue["detail"].startswith("Contributors: ")
+            assert all(c["subject"] in issue["detail"] for c in flag["contributors"])
         assert issue["implicated"] == [{"reference": data["entry"][0]["fullUrl"]}]
     pregnant = next(i for i in issues if i["code"]["coding"][0]["code"] == "item:pregnant")
     assert pregnant["severity"] == "high"

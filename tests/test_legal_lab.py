@@ -19,8 +19,9 @@ DAY = datetime.date(2026, 11, 22)
 
 
 def flags(intake, today=DAY):
+    """Every rule hit, by code and its own severity (each is a problem's contributor)."""
     result = screening.screen(screening.parse_intake(intake, today=today))
-    return {flag.code: flag.severity for flag in result.flags}
+    return {c.code: c.severity for flag in result.flags for c in flag.contributors}
 
 
 def test_the_legal_table_covers_every_state_dc_and_the_listed_places():
@@ -292,7 +293,10 @@ def test_screen_command_checks_the_designs_example_intake(capsys):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         _json.dump(intake, handle)
     call_command("screen", handle.name)
-    codes = {f["code"] for f in _json.loads(capsys.readouterr().out)["flags"]}
+    printed = _json.loads(capsys.readouterr().out)["flags"]
+    codes = {c["code"] for f in printed for c in f["contributors"]}
+    # The lot's three failures are one product-quality problem; the ban is the legal one.
+    assert {"problem:legal-status", "problem:product-quality"} <= {f["code"] for f in printed}
     assert {
         "legal:banned:US-AL:kratom",
         "lab:K-100:lot-mismatch",
@@ -492,7 +496,9 @@ def test_the_second_patient_picks_the_lot_from_a_list(
     )
     stored = response.answers.get(item__key="product_in_use").value
     assert stored[0]["lot_id"] == lot.pk and "K-100" in stored[0]["label"]
-    codes = {f.code for f in clinician_client.get(url).context["state"].flags}
+    codes = {
+        c.code for f in clinician_client.get(url).context["state"].flags for c in f.contributors
+    }
     assert not any(code.startswith("lab:") for code in codes)
     # A lot that is not on the team's list cannot be chosen.
     refused = clinician_client.post(

@@ -53,8 +53,13 @@ def screen(**intake):
     return screening.screen(screening.parse_intake(intake, today=TODAY))
 
 
+def contributors(result) -> list:
+    """Every rule hit of a screening (each is a contributor to one problem, issue 16)."""
+    return [c for flag in result.flags for c in flag.contributors]
+
+
 def severities(result) -> dict[str, str]:
-    return {f.code: f.severity for f in result.flags}
+    return {c.code: c.severity for c in contributors(result)}
 
 
 def test_an_edited_rule_is_used_by_the_next_screening():
@@ -95,14 +100,14 @@ def test_bulk_writes_and_deletes_change_the_token_too():
 def test_a_changed_source_list_is_shown_with_the_flag():
     flag = next(
         f
-        for f in screen(substances=["kratom"], medications=["oxycodone"]).flags
+        for f in contributors(screen(substances=["kratom"], medications=["oxycodone"]))
         if f.code == OPIOID
     )
     extra = Source.objects.create(key="zz-new-review", title="A new review", kind="review")
     InteractionRule.objects.get(code=OPIOID).sources.add(extra)
     again = next(
         f
-        for f in screen(substances=["kratom"], medications=["oxycodone"]).flags
+        for f in contributors(screen(substances=["kratom"], medications=["oxycodone"]))
         if f.code == OPIOID
     )
     assert again.sources == (*flag.sources, "A new review")

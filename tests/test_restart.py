@@ -36,6 +36,7 @@ def rework(draft):
     pregnant.caution = {
         "when": ["yes", "unknown"],
         "severity": "contraindicated",
+        "title": "Pregnancy reported or not ruled out",
         "advice": "Avoid.",
     }
     pregnant.save()

@@ -230,14 +230,20 @@ def run(intake):
     return screening.screen(screening.parse_intake(intake, today=TODAY))
 
 
+def hits(result) -> dict[str, str]:
+    """Every rule hit (contributor) of a screening, by code, with its own severity."""
+    return {c.code: c.severity for flag in result.flags for c in flag.contributors}
+
+
 def test_at_least_40_intakes():
     assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("intake,expected,absent", CASES, ids=[json.dumps(c[0]) for c in CASES])
 def test_intake(knowledge, intake, expected, absent):
+    # Each rule hit is a contributor to one problem (issue 16; tests/test_problems.py).
     result = run(intake)
-    got = {flag.code: flag.severity for flag in result.flags}
+    got = hits(result)
     for code, severity in expected:
         assert got.get(code) == severity, (code, got)
     for code in absent:
@@ -271,13 +277,12 @@ def test_matches_show_what_each_row_matched(knowledge):
 
 def test_factor_rules_are_data_editors_maintain(knowledge):
     VariabilityRule.objects.filter(code="variability:diabetes:melatonin").update(severity="major")
-    assert {f.code: f.severity for f in run({"substances": M, "factors": ["diabetes"]}).flags}[
-        "variability:diabetes:melatonin"
-    ] == "major"
+    assert (
+        hits(run({"substances": M, "factors": ["diabetes"]}))["variability:diabetes:melatonin"]
+        == "major"
+    )
     InteractionRule.objects.filter(code=OPIOID[0]).delete()
-    assert OPIOID[0] not in {
-        f.code for f in run({"substances": K, "medications": ["oxycodone"]}).flags
-    }
+    assert OPIOID[0] not in hits(run({"substances": K, "medications": ["oxycodone"]}))
 
 
 @pytest.mark.parametrize("meds", [1, 30])
@@ -289,7 +294,9 @@ def test_screening_costs_the_same_queries_for_1_and_30_medications(knowledge, me
     refdata.cache().clear()  # a fresh process: the token, then the whole knowledge base
     with CaptureQueriesContext(connection) as captured:
         first = screening.screen(intake)
-    assert len(captured) == 13
+    # The token, then 16 for the knowledge base (issue 16 added the problem catalogue and
+    # the combination rules, two queries each).
+    assert len(captured) == 17
     with CaptureQueriesContext(connection) as captured:  # then only the token
         again = screening.screen(intake)
     assert len(captured) == 1
@@ -336,12 +343,23 @@ class TestScreenCommand:
         out = io.StringIO()
         call_command("screen", str(path), stdout=out)
         printed = json.loads(out.getvalue())
-        codes = {f["code"] for f in printed["flags"]}
+        codes = {c["code"] for f in printed["flags"] for c in f["contributors"]}
         assert {OPIOID[0], FLUVOX[0], "variability:under_18:kratom", COMBO[0]} <= codes
+        assert all(f["code"].startswith("problem:") for f in printed["flags"])
         assert printed["unmatched_medications"] == ["mystery pill"]
         assert set(printed["flags"][0]) == {
             "code",
             "category",
+            "severity",
+            "title",
+            "advice",
+            "sources",
+            "contributors",
+        }
+        assert set(printed["flags"][0]["contributors"][0]) == {
+            "code",
+            "kind",
+            "subject",
             "severity",
             "title",
             "advice",

@@ -11,10 +11,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms.knowledge import AliasFormSet
 from ..models import (
+    CombinationRule,
     InteractionRule,
     Jurisdiction,
     LabLimit,
     LegalStatus,
+    Problem,
     Substance,
     SubstanceAlias,
     VariabilityRule,
@@ -57,6 +59,24 @@ class VariabilityRuleAdmin(ProposeInsteadOfSaveMixin, RuleAdminMixin, SimpleHist
     list_display = ["code", "factor", "agent", "severity", "evidence", "review_by"]
     list_filter = ["factor", *RuleAdminMixin.list_filter]
     search_fields = ["code", "title", "advice"]
+
+
+@admin.register(Problem)
+class ProblemAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
+    list_display = ["key", "title", "category", "review_by"]
+    list_filter = ["category", "review_by"]
+    search_fields = ["key", "title", "description"]
+    filter_horizontal = ["sources"]
+
+
+@admin.register(CombinationRule)
+class CombinationRuleAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
+    list_display = ["code", "problem", "first", "second", "severity", "evidence", "review_by"]
+    list_select_related = ["problem", "first", "second"]
+    list_filter = ["severity", "problem", "review_by"]
+    search_fields = ["code", "title", "advice", "source_says"]
+    autocomplete_fields = ["first", "second"]
+    filter_horizontal = ["sources"]
 
 
 @admin.register(Jurisdiction)

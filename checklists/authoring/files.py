@@ -168,6 +168,14 @@ def _check_date(mapping: dict, key: str, where: str) -> None:
         raise ContentError(f"{where}: {key!r} must be an ISO date (YYYY-MM-DD) or null") from None
 
 
+CAUTION_FIELDS = {"when", "severity", "advice", "title", "problem"}
+
+
+def is_question(title: Any) -> bool:
+    """A caution title written as a question (issue 16: titles state the problem)."""
+    return isinstance(title, str) and title.rstrip().endswith("?")
+
+
 def _check_item_shape(item: dict, where: str) -> None:
     """Types of one item's fields, so that a malformed file fails with the key at fault."""
     if set(item) - set(ITEM_FIELDS):
@@ -215,14 +223,23 @@ def _check_item_json(item: dict, where: str) -> None:
     caution = item.get("caution")
     if caution is not None:
         check_type(caution, dict, where, "'caution'")
-        if set(caution) != {"when", "severity", "advice"}:
-            raise ContentError(f"{where}: 'caution' has exactly 'when', 'severity' and 'advice'")
+        if not {"when", "severity", "advice"} <= set(caution) <= CAUTION_FIELDS:
+            raise ContentError(
+                f"{where}: 'caution' has 'when', 'severity' and 'advice', and may have "
+                "'title' and 'problem'"
+            )
         check_type(caution["when"], list, where, "'caution.when'")
         for code in caution["when"]:
             check_type(code, str, where, "each of 'caution.when'")
         if caution["severity"] not in Severity.values:
             raise ContentError(f"{where}: unknown caution severity {caution['severity']!r}")
         check_text(caution, "advice", f"{where}.caution")
+        check_text(caution, "title", f"{where}.caution", max_length=200, required=False)
+        check_text(caution, "problem", f"{where}.caution", max_length=60, required=False)
+        if is_question(caution.get("title")):
+            raise ContentError(
+                f"{where}: the caution's title ends with '?'; state the problem instead"
+            )
     screening = item.get("screening")
     if screening is not None:
         check_type(screening, dict, where, "'screening'")

@@ -18,11 +18,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from ..models import (
+    CombinationRule,
     InteractionRule,
     Jurisdiction,
     KnowledgeChange,
     LabLimit,
     LegalStatus,
+    Problem,
     Source,
     Substance,
     SubstanceAlias,
@@ -41,6 +43,8 @@ MODELS: dict[str, type[models.Model]] = {
     KnowledgeChange.Table.JURISDICTION: Jurisdiction,
     KnowledgeChange.Table.LEGAL_STATUS: LegalStatus,
     KnowledgeChange.Table.LAB_LIMIT: LabLimit,
+    KnowledgeChange.Table.PROBLEM: Problem,
+    KnowledgeChange.Table.COMBINATION_RULE: CombinationRule,
 }
 
 

@@ -188,6 +188,14 @@ def _upsert(model, lookup: dict[str, Any], values: dict[str, Any]):
     return row, bool(changed)
 
 
+def problem_of(row: dict[str, Any], problems: dict) -> Any:
+    """The problem a rule row names (issue 16); every rule must name a known one."""
+    key = row.get("problem")
+    if key not in problems:
+        raise ContentError(f"rule {row['code']!r}: unknown or missing problem {key!r}")
+    return problems[key]
+
+
 def _as_date(value: str | None):
     return datetime.date.fromisoformat(value) if value else None
 
@@ -196,13 +204,16 @@ def _as_date(value: str | None):
 def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
     """Insert or update substances, names, classes and rules; returns rows changed.
 
-    Reads `substances.json`, `interactions.json` and `variability.json` from
+    Reads `problems.json`, `substances.json`, `interactions.json`, `variability.json`
+    and `combinations.json` from
     `directory` (by default checklists/content/knowledge/). Idempotent: a second run
     with the same files changes nothing.
     """
+    from . import catalogue  # it reuses this module's helpers
+
     substances_data = read_json(directory / "substances.json")
     sources = {s.key: s for s in Source.objects.all()}
-    changed = 0
+    problems, changed = catalogue.load_problems(directory, sources)
     by_key: dict[str, Substance] = {}
     # Every substance first, so that a class may be listed after its members.
     for row in substances_data:
@@ -215,8 +226,11 @@ def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
     for row in substances_data:
         changed += _load_names(by_key[row["key"]], row, taken)
         changed += _load_classes(by_key[row["key"]], row, by_key)
-    changed += _load_interactions(read_json(directory / "interactions.json"), by_key, sources)
-    changed += _load_variability(read_json(directory / "variability.json"), sources)
+    changed += _load_interactions(
+        read_json(directory / "interactions.json"), by_key, sources, problems
+    )
+    changed += _load_variability(read_json(directory / "variability.json"), sources, problems)
+    changed += catalogue.load_combinations(directory, by_key, problems, sources)
     return changed
 
 
@@ -256,7 +270,10 @@ def _load_classes(substance: Substance, row: dict[str, Any], by_key: dict[str, S
 
 
 def _load_interactions(
-    rows: list[dict[str, Any]], by_key: dict[str, Substance], sources: dict[str, Source]
+    rows: list[dict[str, Any]],
+    by_key: dict[str, Substance],
+    sources: dict[str, Source],
+    problems: dict,
 ) -> int:
     changed = 0
     for row in rows:
@@ -268,6 +285,7 @@ def _load_interactions(
             {
                 "agent": row["agent"],
                 "target": by_key[row["target"]],
+                "problem": problem_of(row, problems),
                 "severity": row["severity"],
                 "likelihood": row["likelihood"],
                 "evidence": row.get("evidence", ""),
@@ -283,7 +301,9 @@ def _load_interactions(
     return changed
 
 
-def _load_variability(rows: list[dict[str, Any]], sources: dict[str, Source]) -> int:
+def _load_variability(
+    rows: list[dict[str, Any]], sources: dict[str, Source], problems: dict
+) -> int:
     changed = 0
     for row in rows:
         rule, did = _upsert(
@@ -292,6 +312,7 @@ def _load_variability(rows: list[dict[str, Any]], sources: dict[str, Source]) ->
             {
                 "factor": row["factor"],
                 "agent": row["agent"],
+                "problem": problem_of(row, problems),
                 "severity": row["severity"],
                 "evidence": row.get("evidence", ""),
                 "title": row["title"],

@@ -27,7 +27,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..models import Answer, Item, TemplateVersion
-from .files import CHOICE_KINDS, version_data
+from .files import CHOICE_KINDS, is_question, version_data
 
 
 def content_problems(sections: list[dict[str, Any]]) -> list[str]:
@@ -64,8 +64,21 @@ def content_problems(sections: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"Item {key!r}: option code {code!r} is used {count} times.")
         if item.get("kind") in CHOICE_KINDS and not codes:
             problems.append(f"Item {key!r} is a choice with no options.")
+        problems += _caution_problems(key, item.get("caution"))
         seen.add(key)
     return problems
+
+
+def _caution_problems(key: str, caution: dict | None) -> list[str]:
+    """A caution names its problem as a statement (issue 16), never as the item's question."""
+    if not caution:
+        return []
+    title = caution.get("title")
+    if not title or not str(title).strip():
+        return [f"Item {key!r}: its caution has no title; state the problem it raises."]
+    if is_question(title):
+        return [f"Item {key!r}: its caution title ends with '?'; state the problem instead."]
+    return []
 
 
 def relabelled_codes_in_use(version: TemplateVersion) -> list[str]:
@@ -187,6 +200,8 @@ REVIEWED_CONTENT: list[ReviewedContent] = [
     ReviewedContent("Checklist items", "checklists.Item", scope=_live_items),
     ReviewedContent("Interaction rules", "checklists.InteractionRule"),
     ReviewedContent("Individual-variability rules", "checklists.VariabilityRule"),
+    ReviewedContent("Clinical problems", "checklists.Problem"),
+    ReviewedContent("Medicine combination rules", "checklists.CombinationRule"),
     # Legal status rows and lab limits block publishing when overdue (issue 5). Their
     # models come with the legal and lab work; until then these entries are skipped.
     ReviewedContent(

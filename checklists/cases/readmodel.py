@@ -327,13 +327,12 @@ def load_state(
 
 
 def draft_flags(state: ResponseState) -> list[screening.Flag]:
-    """The flags a draft raises now (a signed response shows its frozen snapshot):
-    the checklist items' own cautions plus what the screening engine finds."""
+    """The problems a draft raises now (a signed response shows its frozen snapshot): the
+    checklist items' own cautions and what the screening engine finds, folded together."""
     titles = {item_id: [str(c.source) for c in cs] for item_id, cs in state.citations.items()}
     result = state.screening_result
-    return screening.sort_flags(
-        screening.item_caution_flags(state.items, state.answers, titles) + result.flags
-    )
+    items = screening.item_caution_flags(state.items, state.answers, titles)
+    return screening.fold(items + result.raw, result.problems)
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def detected_issue(note: CaseNote, line, subject, implicated: str) -> dict[str, 
         "patient": subject,
         "identifiedDateTime": fhir_datetime(note.signed_at or note.response.updated_at),
         "implicated": [{"reference": implicated}],
-        "detail": flag.advice,
+        "detail": _detail(flag),
     }
     if flag.sources:
         issue["evidence"] = [{"detail": [{"display": source} for source in flag.sources]}]
@@ -213,6 +213,15 @@ def detected_issue(note: CaseNote, line, subject, implicated: str) -> dict[str, 
             }
         ]
     return issue
+
+
+def _detail(flag) -> str:
+    """The advice, after the problem's contributors (issue 16: one DetectedIssue per problem,
+    its contributors in `detail`)."""
+    if len(flag.contributors) < 2:  # alone, the advice speaks for itself
+        return flag.advice
+    parts = "; ".join(f"{c.subject} ({c.severity_label.lower()})" for c in flag.contributors)
+    return f"Contributors: {parts}.\n{flag.advice}"
 
 
 def build_bundle(note: CaseNote) -> dict[str, Any]:

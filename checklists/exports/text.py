@@ -39,6 +39,11 @@ def render_text(note: CaseNote) -> str:
     for line in note.flags:
         flag, ack = line.flag, line.acknowledgement
         out.append(f"- [{flag.severity_label}] {flag.title}")
+        if len(flag.contributors) > 1:  # a problem names what contributes to it (issue 16)
+            out += [
+                f"  Contributor: [{part.severity_label}] {part.title} ({part.subject})"
+                for part in flag.contributors
+            ]
         out.append(f"  Advice: {flag.advice}")
         if flag.sources:
             out.append(f"  Sources: {'; '.join(flag.sources)}")

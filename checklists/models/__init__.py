@@ -21,7 +21,9 @@ from .content import (
 )
 from .knowledge import (
     Agent,
+    CombinationRule,
     InteractionRule,
+    Problem,
     Substance,
     SubstanceAlias,
     VariabilityRule,
@@ -48,6 +50,8 @@ __all__ = [
     "MedicationEntry",
     "Agent",
     "InteractionRule",
+    "CombinationRule",
+    "Problem",
     "Substance",
     "SubstanceAlias",
     "VariabilityRule",

@@ -26,7 +26,44 @@ class Agent(models.TextChoices):
     MELATONIN = "melatonin", "Melatonin"
 
 
+class Problem(models.Model):
+    """A clinical problem (CNS depression, serotonin toxicity, product quality...): every
+    rule hit is a contributor to one, and screening shows one flag per problem, not per hit
+    (issue 16). Editors keep the catalogue, with sources and review dates, like the rules."""
+
+    class Category(models.TextChoices):
+        INTERACTION = "interaction", "Interaction"
+        VARIABILITY = "variability", "Individual variability"
+        LEGAL = "legal", "Legal"
+        LAB = "lab", "Lab testing and product quality"
+        CARE = "checklist", "Care plan"
+
+    key = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(
+        max_length=120, help_text="A statement of the problem, never a question."
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    description = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="+")
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_by = models.DateField(null=True, blank=True)
+
+    objects = ReferenceDataQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["sources"])
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class ReviewedRow(models.Model):
+    # Null only for rows written before the catalogue existed; the loader sets it, and
+    # screening files a rule without one under its own code.
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     severity = models.CharField(max_length=16, choices=Severity.choices)
     evidence = models.CharField(max_length=60, blank=True, help_text="Evidence tags, e.g. CS, OBS.")
     title = models.CharField(max_length=200)
@@ -152,6 +189,29 @@ class VariabilityRule(ReviewedRow):
 
     class Meta:
         ordering = ["factor", "agent"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CombinationRule(ReviewedRow):
+    """The patient's own medicines with each other, screened when kratom or melatonin is in
+    the picture (issue 16): a medicine of `first` with a different one of `second`, or,
+    when `second` is empty, two or more different medicines of `first`. `source_says`
+    records what the cited source states, `reviewed_on` the day it was checked."""
+
+    code = models.CharField(max_length=120, unique=True)
+    first = models.ForeignKey(Substance, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(
+        Substance, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_says = models.TextField()
+
+    objects = InteractionRuleQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=["sources"])
+
+    class Meta:
+        ordering = ["code"]
 
     def __str__(self) -> str:
         return self.code

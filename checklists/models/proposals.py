@@ -48,6 +48,8 @@ class KnowledgeChange(models.Model):
         JURISDICTION = "jurisdiction", "Jurisdiction"
         LEGAL_STATUS = "legalstatus", "Legal status"
         LAB_LIMIT = "lablimit", "Lab limit"
+        PROBLEM = "problem", "Clinical problem"
+        COMBINATION_RULE = "combinationrule", "Medicine combination rule"
 
     class Kind(models.TextChoices):
         ADD = "add", "Add a row"

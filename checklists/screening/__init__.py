@@ -29,6 +29,8 @@ from .knowledge import (
     load_knowledge_base,
 )
 from .matching import MedicationMatch, match_medication, unmatched_flag
+from .problems import fingerprint, fold
+from .rules.combinations import combination_flags
 from .rules.interactions import interaction_flags
 from .rules.items import item_caution_flags
 from .rules.lab import lab_flags
@@ -55,13 +57,19 @@ __all__ = [
     "parse_intake",
     "screen",
     "sort_flags",
+    "fold",
+    "fingerprint",
 ]
 
 
 @dataclass
 class ScreeningResult:
+    # One flag per clinical problem; `raw` holds the rule hits before folding, for callers
+    # that fold them with hits of their own (the checklist items' cautions).
     flags: list[Flag]
     matches: list[MedicationMatch]
+    raw: list[Flag] = field(default_factory=list)
+    problems: dict = field(default_factory=dict)
     # The legal rows in effect at the patient's jurisdiction (and the places above it).
     legal: list[LegalRow] = field(default_factory=list)
     legal_stale_days: int = 90
@@ -74,7 +82,7 @@ class ScreeningResult:
 def screen(
     intake: Intake, knowledge: Knowledge | None = None, *, base: KnowledgeBase | None = None
 ) -> ScreeningResult:
-    """All flags an intake raises, most serious first, and what each medication matched."""
+    """The problems an intake raises, most serious first, and what each medication matched."""
     knowledge = knowledge or load_knowledge(
         intake.medications,
         jurisdiction=intake.jurisdiction,
@@ -85,6 +93,7 @@ def screen(
     matches = [match_medication(text, knowledge) for text in intake.medications]
     flags = (
         interaction_flags(intake, matches, knowledge)
+        + combination_flags(intake, matches, knowledge)
         + variability_flags(intake, knowledge)
         + legal_flags(intake, knowledge)
         + lab_flags(intake, knowledge.limits)
@@ -93,8 +102,10 @@ def screen(
         if not match.matched:
             flags.append(unmatched_flag(match.typed))
     return ScreeningResult(
-        flags=sort_flags(flags),
+        flags=fold(flags, knowledge.problems),
         matches=matches,
+        raw=flags,
+        problems=knowledge.problems,
         legal=sorted(knowledge.legal, key=lambda r: (r.depth, r.substance)),
         legal_stale_days=knowledge.legal_stale_days,
     )

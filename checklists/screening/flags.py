@@ -1,4 +1,9 @@
-"""What screening reports: graded flags, and the order pages show them in."""
+"""What screening reports: graded flags, and the order pages show them in.
+
+A flag is a clinical problem (issue 16): `contributors` are the rule hits folded into it
+(screening/problems.py). A raw rule hit is a Flag too, before folding: it carries the key
+of its `problem` and the `names` it contributes to the problem's title.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,17 @@ NEEDS_ACKNOWLEDGEMENT = (Severity.CONTRAINDICATED, Severity.MAJOR)
 
 
 @dataclass(frozen=True)
-class Flag:
+class Contributor:
+    """One rule hit inside a problem: what it is (`kind`: medicine, combination, agent,
+    factor, answer, product, place), what it matched (`subject`), and its own grading."""
+
     code: str
-    category: str
+    kind: str
+    subject: str
     severity: str
     title: str
     advice: str
     sources: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def needs_acknowledgement(self) -> bool:
-        return self.severity in NEEDS_ACKNOWLEDGEMENT
 
     @property
     def severity_label(self) -> str:
@@ -35,8 +40,53 @@ class Flag:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Flag:
+    def from_dict(cls, data: Mapping[str, Any]) -> Contributor:
         return cls(**{**data, "sources": tuple(data.get("sources", ()))})
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    category: str
+    severity: str
+    title: str
+    advice: str
+    sources: tuple[str, ...] = field(default_factory=tuple)
+    contributors: tuple[Contributor, ...] = field(default_factory=tuple)
+    # Before folding only: the problem's key, what the hit names, and its kind.
+    problem: str = field(default="", compare=False)
+    names: tuple[str, ...] = field(default_factory=tuple, compare=False)
+    kind: str = field(default="", compare=False)
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.severity in NEEDS_ACKNOWLEDGEMENT
+
+    @property
+    def severity_label(self) -> str:
+        return Severity(self.severity).label
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `screen` shape: code, category, severity, title, advice, sources, contributors."""
+        return {
+            "code": self.code,
+            "category": self.category,
+            "severity": self.severity,
+            "title": self.title,
+            "advice": self.advice,
+            "sources": list(self.sources),
+            "contributors": [c.as_dict() for c in self.contributors],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Flag:
+        """Also reads snapshots signed before problems existed (no contributors)."""
+        known = {"code", "category", "severity", "title", "advice"}
+        return cls(
+            **{k: v for k, v in data.items() if k in known},
+            sources=tuple(data.get("sources", ())),
+            contributors=tuple(Contributor.from_dict(c) for c in data.get("contributors", ())),
+        )
 
 
 def sort_flags(flags: Iterable[Flag]) -> list[Flag]:

@@ -1,6 +1,6 @@
 """The knowledge screening reads, as plain in-memory values.
 
-`load_knowledge_base` reads every knowledge row once (12 queries); `knowledge_base()` keeps
+`load_knowledge_base` reads every knowledge row once (16 queries); `knowledge_base()` keeps
 the result in this process's cache while the reference-data token is unchanged (see
 `checklists/refdata.py`); `load_knowledge` picks what one intake needs from it. Nothing here
 writes.
@@ -15,10 +15,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 
 from .. import refdata
 from ..models.content import Source
-from ..models.knowledge import InteractionRule, Substance, SubstanceAlias, VariabilityRule
+from ..models.knowledge import (
+    CombinationRule,
+    InteractionRule,
+    Problem,
+    Substance,
+    SubstanceAlias,
+    VariabilityRule,
+)
 from ..models.legal import Jurisdiction, LegalStatus
 from ..models.suppliers import LabLimit
 from .flags import Flag
@@ -42,17 +50,31 @@ class Rule:
     title: str
     advice: str
     sources: tuple[str, ...]
+    problem: str = ""
+    # Combination rules only: the second substance or class (None: two of `target`).
+    second: str | None = None
 
-    def as_flag(self, title: str | None = None) -> Flag:
-        """The flag this rule raises; `title` replaces the rule's own (to name the medicine)."""
+    def as_flag(self, names: tuple[str, ...] = (), kind: str = "") -> Flag:
+        """The raw flag this rule raises, naming what matched it (folded into its problem)."""
         return Flag(
             code=self.code,
             category=self.category,
             severity=self.severity,
-            title=title or self.title,
+            title=self.title,
             advice=self.advice,
             sources=self.sources,
+            problem=self.problem,
+            names=names,
+            kind=kind,
         )
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    key: str
+    title: str
+    category: str
+    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -91,6 +113,10 @@ class Knowledge:
     names: dict[str, SubstanceInfo]
     interactions: list[Rule]
     variability: list[Rule]
+    combinations: list[Rule] = field(default_factory=list)
+    problems: dict[str, ProblemInfo] = field(default_factory=dict)
+    # Substance and class names by key ("opioid-agonists" -> "Opioid agonists").
+    labels: dict[str, str] = field(default_factory=dict)
     # The jurisdiction asked about (None if unknown) and the legal rows in effect there.
     jurisdiction: str | None = None
     jurisdiction_known: bool = False
@@ -107,16 +133,32 @@ def _rules(queryset, category: str) -> list[Rule]:
     return [
         Rule(
             code=row.code,
-            agent=row.agent,
+            agent=getattr(row, "agent", ""),
             target=getattr(row, "target_key", None) or getattr(row, "factor", ""),
             category=category,
             severity=row.severity,
             title=row.title,
             advice=row.advice,
             sources=_source_titles(row),
+            problem=row.problem_key or "",
+            second=getattr(row, "second_key", None),
         )
-        for row in queryset.prefetch_related("sources")
+        for row in queryset.annotate(problem_key=F("problem__key")).prefetch_related("sources")
     ]
+
+
+def _problems() -> dict[str, ProblemInfo]:
+    """The problem catalogue (2 queries)."""
+    return {
+        p.key: ProblemInfo(p.key, p.title, p.category, _source_titles(p))
+        for p in Problem.objects.prefetch_related("sources")
+    }
+
+
+def _combinations() -> list[Rule]:
+    """The medicine-combination rules (2 queries)."""
+    rows = CombinationRule.objects.annotate(target_key=F("first__key"), second_key=F("second__key"))
+    return _rules(rows, "interaction")
 
 
 @dataclass(frozen=True)
@@ -139,13 +181,16 @@ class DatedLegalRow:
 class KnowledgeBase:
     """Every knowledge row screening reads, as plain values, whatever the intake.
 
-    Built by `load_knowledge_base` (12 queries) and held per process by `knowledge_base()`.
+    Built by `load_knowledge_base` (16 queries) and held per process by `knowledge_base()`.
     Shared between requests and threads: never mutated after it is built.
     """
 
     names: dict[str, SubstanceInfo]
     interactions: list[Rule]
     variability: list[Rule]
+    combinations: list[Rule]
+    problems: dict[str, ProblemInfo]
+    labels: dict[str, str]
     # The legal table's places: code -> pk, pk -> parent pk, and (code, label) choices.
     places: dict[str, int]
     parents: dict[int, int | None]
@@ -171,12 +216,17 @@ class KnowledgeBase:
 
 
 def load_knowledge_base() -> KnowledgeBase:
-    """Read the whole knowledge base, legal table, lab limits and sources (12 queries)."""
+    """Read the whole knowledge base, the problems, legal table, lab limits and sources
+    (16 queries)."""
     places = list(Jurisdiction.objects.select_related("parent").order_by("code"))
+    names = _names()
     return KnowledgeBase(
-        names=_names(),
+        names=names,
+        labels={info.key: info.name for info in names.values()},
         interactions=_rules(InteractionRule.objects.annotate_target_key(), "interaction"),
         variability=_rules(VariabilityRule.objects.all(), "variability"),
+        combinations=_combinations(),
+        problems=_problems(),
         places={p.code: p.pk for p in places},
         parents={p.pk: p.parent_id for p in places},
         place_choices=[(p.code, p.label()) for p in places],
@@ -265,6 +315,9 @@ def load_knowledge(
         names=base.names,
         interactions=base.interactions,
         variability=base.variability,
+        combinations=base.combinations,
+        problems=base.problems,
+        labels=base.labels,
         jurisdiction=jurisdiction,
         jurisdiction_known=known,
         legal=legal,

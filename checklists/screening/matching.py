@@ -59,4 +59,7 @@ def unmatched_flag(typed: str) -> Flag:
         severity=Severity.INFO,
         title=f"Not in the knowledge base: check by hand ({typed})",
         advice=UNMATCHED_ADVICE,
+        problem="unchecked-medicines",
+        names=(typed,),
+        kind="medicine",
     )

@@ -7,6 +7,7 @@ from ..flags import Flag
 from ..intake import Intake
 from ..knowledge import Knowledge, Rule
 from ..matching import MedicationMatch
+from .combinations import medicine_label
 
 
 def interaction_flags(
@@ -19,10 +20,11 @@ def interaction_flags(
             continue
         for agent in sorted(intake.substances):
             for rule in _rules_for(agent, match, knowledge):
-                hits.setdefault(rule.code, (rule, []))[1].append(match.typed)
+                label = medicine_label(match, knowledge, rule)
+                hits.setdefault(rule.code, (rule, []))[1].append(label)
     return [
-        rule.as_flag(f"{rule.title} (medication: {', '.join(typed)})")
-        for rule, typed in hits.values()
+        rule.as_flag((*dict.fromkeys(labels), rule.agent), kind="medicine")
+        for rule, labels in hits.values()
     ]
 
 

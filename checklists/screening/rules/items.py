@@ -9,6 +9,12 @@ from ...conditions import effective_answers
 from ..flags import Flag, sort_flags
 
 
+def statement_for(prompt: str) -> str:
+    """A caution with no title of its own (content from before issue 16) still gets a
+    statement, never the question itself."""
+    return f"Answer needs attention: {prompt.rstrip(' ?')}"
+
+
 def item_caution_flags(
     items: Iterable, answers: Mapping[str, Any], source_titles: Mapping[int, list[str]]
 ) -> list[Flag]:
@@ -32,9 +38,11 @@ def item_caution_flags(
                     code=f"item:{item.key}",
                     category=caution.get("category", "checklist"),
                     severity=caution["severity"],
-                    title=caution.get("title") or item.prompt,
+                    title=caution.get("title") or statement_for(item.prompt),
                     advice=caution["advice"],
                     sources=tuple(source_titles.get(item.id, ())),
+                    problem=caution.get("problem", ""),
+                    kind="answer",
                 )
             )
     return sort_flags(flags)

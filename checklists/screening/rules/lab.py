@@ -12,6 +12,7 @@ from ..flags import Flag
 from ..intake import Intake
 from ..knowledge import Limit
 
+PROBLEM = "product-quality"
 ABSENT_WORDS = {"absent", "not detected", "negative", "nd", "none detected"}
 COA_MAX_AGE_DAYS = 365
 
@@ -47,6 +48,9 @@ class _Product:
             title=f"{title}: {self.where}",
             advice=advice,
             sources=tuple(sources),
+            problem=PROBLEM,
+            names=(self.where,),
+            kind="product",
         )
 
 

@@ -7,12 +7,16 @@ check of the law (what they consulted, and when).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...models.content import Severity
 from ...models.knowledge import Agent, VariabilityRule
 from ...models.legal import LegalStatus
 from ..flags import Flag
 from ..intake import Intake
 from ..knowledge import Knowledge, LegalRow
+
+PROBLEM = "legal-status"
 
 ADVICE_UNVERIFIED = (
     "Check the current statute or regulator's notice for the patient's state and locality, "
@@ -45,7 +49,16 @@ def legal_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
             LegalStatus.Status.AGE_RESTRICTED,
         ):
             flags.append(_rules_flag(nearest, substance))
-    return flags
+    where = next((r.place for r in knowledge.legal if r.depth == 0), intake.jurisdiction)
+    return [
+        replace(
+            f,
+            problem=PROBLEM,
+            kind="place",
+            names=(f"{f.title.split(':')[0].lower()} in {where}",),
+        )
+        for f in flags
+    ]
 
 
 def _legal_substances(intake: Intake) -> list[str]:

@@ -3,6 +3,8 @@ combination of kratom with melatonin."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...models.knowledge import VariabilityRule
 from ..flags import Flag
 from ..intake import AGENTS, Intake
@@ -20,13 +22,9 @@ def variability_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
             if both:
                 # Taking both is an interaction, whatever family the rule is filed under.
                 flags.append(
-                    Flag(
-                        code=rule.code,
+                    replace(
+                        rule.as_flag(("kratom", "melatonin"), kind="agent"),
                         category="interaction",
-                        severity=rule.severity,
-                        title=rule.title,
-                        advice=rule.advice,
-                        sources=rule.sources,
                     )
                 )
             continue
@@ -34,5 +32,8 @@ def variability_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
             rule.agent == VariabilityRule.ANY and intake.substances
         )
         if applies and rule.target in factors:
-            flags.append(rule.as_flag())
+            names = (VariabilityRule.Factor(rule.target).label,)
+            if rule.agent != VariabilityRule.ANY:
+                names += (rule.agent,)
+            flags.append(rule.as_flag(names, kind="factor"))
     return flags
