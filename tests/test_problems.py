@@ -494,3 +494,80 @@ def test_publishing_refuses_a_caution_without_a_statement_title():
 def test_default_content_has_no_caution_problems():
     data = files.read_json(files.CONTENT_DIR / "default_checklist.json")
     assert content_problems(data["sections"]) == []
+
+
+# ------------------------------------------------- one acknowledgement per problem
+
+
+def _signed_then_amended(clinician, case, answers=None):
+    from checklists.cases.signing import amend_response
+
+    from .factories import COMPLETE_ANSWERS, sign
+
+    response = make_response(case, clinician)
+    fill(response, clinician, answers or COMPLETE_ANSWERS)
+    sign(response, clinician, reason="prescriber_informed")
+    response.refresh_from_db()
+    draft = amend_response(response=response, user=clinician, reason="Correct the notes.")
+    return response, draft
+
+
+def _with(answers, section, **values):
+    from .factories import COMPLETE_ANSWERS
+
+    base = {key: dict(part) for key, part in COMPLETE_ANSWERS.items()}
+    base[section].update(values)
+    return base
+
+
+def test_an_amendment_carries_the_acknowledgement_of_an_unchanged_problem(
+    clinician_client, clinician, case, version
+):
+    from django.urls import reverse
+
+    from checklists.forms import ack_field_prefix
+
+    signed, draft = _signed_then_amended(clinician, case)
+    assert signed.acknowledgements.filter(flag_code=CNS).exists()
+    # One unrelated answer changes; the CNS problem is as it was.
+    fill(draft, clinician, _with({}, "plan_and_monitoring", clinician_notes="Start very low."))
+    page = clinician_client.get(reverse("review", args=[draft.pk]))
+    form = page.context["form"]
+    assert CNS in form.carried
+    assert form[f"{ack_field_prefix(CNS)}_reason"].value() == "prescriber_informed"
+    assert "Carried from revision 1" in page.content.decode()
+    # Signing with the page as shown keeps the carried reason on the new revision.
+    from .conftest import sign_data
+
+    data = sign_data(clinician_client, draft)
+    data[f"{ack_field_prefix(CNS)}_reason"] = form[f"{ack_field_prefix(CNS)}_reason"].value()
+    assert clinician_client.post(reverse("sign", args=[draft.pk]), data).status_code == 302
+    assert draft.acknowledgements.get(flag_code=CNS).reason == "prescriber_informed"
+
+
+def test_a_changed_problem_is_asked_again(clinician, case, version):
+    signed, draft = _signed_then_amended(clinician, case)
+    more = [
+        {"name": "oxycodone", "dose": "5 mg", "frequency": "BID"},
+        {"name": "alprazolam", "dose": "0.5 mg", "frequency": "at night"},
+    ]
+    fill(draft, clinician, _with({}, "medication_interactions", current_medications=more))
+    state = load_state(draft)
+    cns = next(f for f in state.flags if f.code == CNS)
+    assert OPIOID_BENZO in {c.code for c in cns.contributors}
+    assert CNS not in state.carried_acknowledgements
+
+
+def test_a_signed_checklist_keeps_the_problems_it_was_signed_with(clinician, case, version):
+    from .factories import COMPLETE_ANSWERS, sign
+
+    response = make_response(case, clinician)
+    fill(response, clinician, COMPLETE_ANSWERS)
+    sign(response, clinician)
+    response.refresh_from_db()
+    before = [f.as_dict() for f in load_state(response).flags]
+    Problem.objects.filter(key="cns-depression").update(title="renamed problem")
+    CombinationRule.objects.all().delete()
+    InteractionRule.objects.filter(problem__key="cns-depression").update(severity="minor")
+    assert [f.as_dict() for f in load_state(response).flags] == before
+    assert any(f["code"] == CNS and f["contributors"] for f in response.flags_snapshot)

@@ -125,6 +125,32 @@ class ResponseState:
         }
 
     @cached_property
+    def carried_acknowledgements(self) -> dict[str, Acknowledgement]:
+        """On an amendment's draft: the amended revision's acknowledgement of each serious
+        problem that is unchanged (same contributors, same severity: `screening.fingerprint`),
+        offered again (issue 16). A changed problem is not here: it needs a new one. Two
+        queries, and none for a first revision."""
+        amended_id = self.response.amends_id
+        if not self.response.is_draft or amended_id is None:
+            return {}
+        before = ChecklistResponse.objects.only("flags_snapshot").get(pk=amended_id)
+        then = {
+            f.code: screening.fingerprint(f)
+            for f in map(screening.Flag.from_dict, before.flags_snapshot)
+        }
+        acks = Acknowledgement.objects.filter(response_id=amended_id).select_related(
+            "acknowledged_by", "response"
+        )
+        by_code = {a.flag_code: a for a in acks}
+        return {
+            f.code: by_code[f.code]
+            for f in self.ensure_flags()
+            if f.needs_acknowledgement
+            and f.code in by_code
+            and then.get(f.code) == screening.fingerprint(f)
+        }
+
+    @cached_property
     def citations(self) -> dict[int, list[Citation]]:
         """Citations by item id, with their sources from the knowledge base."""
         content = self.content

@@ -43,8 +43,11 @@ class SignForm(forms.Form):
     )
     attest = forms.BooleanField(label=ATTESTATION, required=True)
 
-    def __init__(self, *args, user, flags=(), **kwargs):
+    def __init__(self, *args, user, flags=(), carried=None, **kwargs):
+        """`carried`: {problem code: the amended revision's Acknowledgement} for problems an
+        amendment left unchanged; their fields start with its reason and comment."""
         self.user = user
+        self.carried = carried or {}
         super().__init__(*args, **kwargs)
         self.fields["attest"].error_messages["required"] = "Tick the attestation to sign."
         # With a second factor set up, signing asks for a fresh code as well as the password.
@@ -66,12 +69,21 @@ class SignForm(forms.Form):
                 max_length=1000,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+            if flag.code in self.carried:
+                ack = self.carried[flag.code]
+                self.fields[f"{prefix}_reason"].initial = ack.reason
+                self.fields[f"{prefix}_comment"].initial = ack.comment
+                self.fields[f"{prefix}_reason"].help_text = (
+                    f"Carried from revision {ack.response.revision} (the problem is unchanged); "
+                    "change it if it no longer applies."
+                )
 
     def ack_rows(self) -> list[dict]:
         """What the template needs per flag: the flag and its two bound fields."""
         return [
             {
                 "flag": flag,
+                "carried": self.carried.get(flag.code),
                 "reason": self[f"{ack_field_prefix(flag.code)}_reason"],
                 "comment": self[f"{ack_field_prefix(flag.code)}_comment"],
             }

@@ -230,7 +230,10 @@ def review(request, response_id: int):
         return redirect("response_detail", response_id=response.pk)
     state = load_state(response)
     form = SignForm(
-        user=request.user, flags=state.flags, initial={"lock_version": response.lock_version}
+        user=request.user,
+        flags=state.flags,
+        carried=state.carried_acknowledgements,
+        initial={"lock_version": response.lock_version},
     )
     _viewed(request, response, "review")
     return render(
@@ -243,7 +246,9 @@ def review(request, response_id: int):
 def sign(request, response_id: int):
     response = _response_to_sign(request, response_id)
     state = load_state(response)
-    form = SignForm(request.POST, user=request.user, flags=state.flags)
+    form = SignForm(
+        request.POST, user=request.user, flags=state.flags, carried=state.carried_acknowledgements
+    )
     try:
         if form.is_valid():
             _sign(request, response, form)
