@@ -362,10 +362,12 @@ PATIENT_ANSWERS = {
         "kratom_interacting_medicines": "yes",
         "melatonin_interacting_medicines": "no",
         "prescriber_consulted": "no",
+        "kratom_melatonin_combined": "undecided",
     },
     "individual_variability": {
         "pregnancy_status": "no",
         "breastfeeding": "no",
+        "age_band": "18_64",
         "liver_disease_or_signs": "yes",
         "kidney_impairment": "no",
         "seizure_history": "no",
@@ -379,7 +381,17 @@ PATIENT_ANSWERS = {
         "autoimmune_or_immunosuppressed": "no",
         "diabetes": "no",
     },
-    "legal_verification": {"jurisdiction": "US-TX", "local_restrictions": "no"},
+    "legal_verification": {
+        "jurisdiction": "US-TX",
+        "local_restrictions": "no",
+        "legal_checked": "yes",
+        "legal_check_source": "Texas Health and Safety Code ch. 444",
+        "legal_check_date": "2026-11-30",
+        "kratom_legal_status_found": "legal_regulated",
+        "kratom_minimum_age_met": "yes",
+        "melatonin_prescription_only": "no",
+        "concentrated_7oh_product": "no",
+    },
     "supplier_lab_testing": {
         "product_in_use": [{"product": "Kratom powder", "supplier": "online", "lot": "OV-2291"}],
         "supplier_reputation": "unknown",
@@ -391,7 +403,15 @@ PATIENT_ANSWERS = {
         "kratom_7oh_share": "unknown",
         "kratom_adulterants_absent": "unknown",
     },
-    "plan_and_monitoring": {"follow_up_date": "2026-12-14"},
+    "plan_and_monitoring": {
+        "advice_given": ["consult_prescriber", "avoid_sedative_mix", "tested_products_only"],
+        "start_low_plan": "no",
+        "monitoring_plan": ["liver_signs", "sedation_breathing"],
+        "warning_signs_explained": "yes",
+        "who_to_call": "Clinic nurse line",
+        "treatment_referral": "not_applicable",
+        "follow_up_date": "2026-12-14",
+    },
 }
 
 
@@ -571,3 +591,82 @@ def test_a_signed_checklist_keeps_the_problems_it_was_signed_with(clinician, cas
     InteractionRule.objects.filter(problem__key="cns-depression").update(severity="minor")
     assert [f.as_dict() for f in load_state(response).flags] == before
     assert any(f["code"] == CNS and f["contributors"] for f in response.flags_snapshot)
+
+
+# ------------------------------------------------------------------ reconciliation
+
+
+@pytest.fixture
+def patient_draft(db):
+    """The default checklist, answered as the issue's patient, by a clinician who can sign."""
+    loaders.load_template(files.read_json(files.CONTENT_DIR / "default_checklist.json"))
+    team = make_team()
+    user = make_user(teams=[team])
+    response = make_response(make_case(team, user, birth_year=1974), user)
+    return response, user
+
+
+def _answers(**medication_answers):
+    answers = {key: dict(part) for key, part in PATIENT_ANSWERS.items()}
+    answers["medication_interactions"].update(medication_answers)
+    for key in [k for k, v in medication_answers.items() if v is None]:
+        del answers["medication_interactions"][key]
+    return answers
+
+
+def test_no_beside_a_listed_opioid_is_a_contradiction_that_blocks_signing(patient_draft):
+    from checklists.cases.signing import SignRefused, record_signature
+
+    response, user = patient_draft
+    fill(response, user, _answers(opioid_use="no"))
+    state = load_state(response)
+    [contradiction] = state.contradictions
+    assert contradiction.item_key == "opioid_use" and contradiction.medicines == ("tramadol",)
+    assert not state.can_sign
+    acks = {f.code: ("advised_against", "") for f in state.flags if f.needs_acknowledgement}
+    with pytest.raises(SignRefused, match="is answered No, but the medicine list has tramadol"):
+        record_signature(
+            response=response,
+            user=user,
+            attestation="ok",
+            lock_version=response.lock_version,
+            acknowledgements=acks,
+        )
+    response.refresh_from_db()
+    assert response.is_draft
+    # Resolved (Yes), it signs.
+    fill(response, user, _answers(opioid_use="yes"))
+    state = load_state(response)
+    assert state.contradictions == [] and state.can_sign
+
+
+def test_the_review_and_the_section_show_the_contradiction(patient_draft, client):
+    from django.urls import reverse
+
+    from .conftest import login
+
+    response, user = patient_draft
+    fill(response, user, _answers(opioid_use="no"))
+    login(client, user)
+    review = client.get(reverse("review", args=[response.pk])).content.decode()
+    assert "Contradiction:" in review and "Signing opens once every answer agrees" in review
+    section = client.get(reverse("section", args=[response.pk, "medication_interactions"]))
+    assert "Contradiction:" in section.content.decode()
+
+
+def test_the_medicine_list_pre_answers_the_questions_it_answers(patient_draft, client):
+    from django.urls import reverse
+
+    from .conftest import login
+
+    response, user = patient_draft
+    fill(response, user, _answers(opioid_use=None, sedative_use=None))
+    login(client, user)
+    page = client.get(reverse("section", args=[response.pk, "medication_interactions"]))
+    form = page.context["form"]
+    assert form["opioid_use"].value() == "yes" and form["sedative_use"].value() == "yes"
+    body = page.content.decode()
+    assert "Yes, from the medicine list: tramadol" in body
+    assert "Yes, from the medicine list: alprazolam" in body
+    # Nothing is stored until the clinician saves: the pre-answer is editable.
+    assert not response.answers.filter(item__key="opioid_use").exists()

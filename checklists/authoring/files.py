@@ -49,6 +49,8 @@ ITEM_FIELDS = (
 
 
 SCREENING_ROLES = {
+    # a yes/no question the medicine list also answers: "classes" names what answers it
+    "medicine_question",
     "substances",
     "factors",
     "medications",

@@ -125,6 +125,28 @@ class ResponseState:
         }
 
     @cached_property
+    def reconciliations(self) -> list[screening.Reconciliation]:
+        """The questions the medicine list answers, on a draft (issue 16, point 5)."""
+        if not self.response.is_draft:
+            return []
+        return screening.reconcile(self.items, self.answers, self.screening_result.matches)
+
+    @property
+    def contradictions(self) -> list[screening.Reconciliation]:
+        """Answers the medicine list contradicts: signing waits until they are resolved."""
+        return [r for r in self.reconciliations if r.contradiction]
+
+    def prefilled(self, items) -> dict[str, str]:
+        """ "Yes" for each unanswered question among `items` that the medicine list answers
+        (the section form's initial value: the clinician confirms or changes it)."""
+        keys = {i.key for i in items}
+        return {
+            r.item_key: "yes"
+            for r in self.reconciliations
+            if r.item_key in keys and r.answer is None
+        }
+
+    @cached_property
     def carried_acknowledgements(self) -> dict[str, Acknowledgement]:
         """On an amendment's draft: the amended revision's acknowledgement of each serious
         problem that is unchanged (same contributors, same severity: `screening.fingerprint`),
@@ -175,7 +197,7 @@ class ResponseState:
 
     @property
     def can_sign(self) -> bool:
-        return self.response.is_draft and not self.missing
+        return self.response.is_draft and not self.missing and not self.contradictions
 
 
 def jurisdiction_choices(knowledge: screening.KnowledgeBase | None = None) -> list[tuple[str, str]]:

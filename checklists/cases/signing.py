@@ -38,10 +38,14 @@ class SignRefused(Exception):
 
     field: str | None = None
 
-    def __init__(self, missing: list, unacknowledged: list | None = None):
+    def __init__(
+        self, missing: list, unacknowledged: list | None = None, contradictions: list | None = None
+    ):
         self.missing = missing
         self.unacknowledged = unacknowledged or []
-        reasons = []
+        # Answers the medicine list contradicts (issue 16: "No" beside a listed opioid).
+        self.contradictions = contradictions or []
+        reasons = [c.message for c in self.contradictions]
         if missing:
             reasons.append(f"{len(missing)} required item(s) still need an answer")
         if self.unacknowledged:
@@ -50,6 +54,8 @@ class SignRefused(Exception):
 
     @property
     def reason(self) -> str:
+        if self.contradictions:
+            return "answer_contradicts_medicines"
         return "missing_answers" if self.missing else "unacknowledged_caution"
 
 
@@ -59,7 +65,7 @@ class SignerNotConfirmed(SignRefused):
 
     def __init__(self, field: str, message: str):
         self.field = field
-        self.missing, self.unacknowledged = [], []
+        self.missing, self.unacknowledged, self.contradictions = [], [], []
         Exception.__init__(self, message)
 
     @property
@@ -211,6 +217,8 @@ def record_signature(
 def _refuse_incomplete(state: ResponseState, acknowledgements: dict[str, tuple[str, str]]) -> None:
     if state.missing:
         raise SignRefused(state.missing)
+    if state.contradictions:
+        raise SignRefused([], contradictions=state.contradictions)
     unacknowledged = [
         f for f in state.flags if f.needs_acknowledgement and f.code not in acknowledgements
     ]

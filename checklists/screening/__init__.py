@@ -30,6 +30,7 @@ from .knowledge import (
 )
 from .matching import MedicationMatch, match_medication, unmatched_flag
 from .problems import fingerprint, fold
+from .reconcile import Reconciliation, reconcile
 from .rules.combinations import combination_flags
 from .rules.interactions import interaction_flags
 from .rules.items import item_caution_flags
@@ -59,6 +60,8 @@ __all__ = [
     "sort_flags",
     "fold",
     "fingerprint",
+    "Reconciliation",
+    "reconcile",
 ]
 
 

@@ -95,7 +95,10 @@ def section(request, response_id: int, section_key: str):
         answers=state.answers,
         lots=state.team_lots() if current.has_kind("product_lot") else (),
         places=jurisdiction_choices(state.knowledge) if current.has_kind("jurisdiction") else (),
-        initial={"lock_version": response.lock_version},
+        initial={
+            "lock_version": response.lock_version,
+            **(state.prefilled(current.form_items) if request.method == "GET" else {}),
+        },
     )
     if request.method == "POST" and form.is_valid():
         return _save(request, response, state, current, form)
@@ -112,6 +115,9 @@ def section(request, response_id: int, section_key: str):
             "current": current,
             "form": form,
             "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
+            "section_reconciliations": [
+                r for r in state.reconciliations if r.item_key in {i.key for i in current.items}
+            ],
             # Pre-filled from the last signed checklist and not yet confirmed by a save.
             "carried_keys": set(response.carried_keys),
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
