@@ -670,3 +670,42 @@ def test_the_medicine_list_pre_answers_the_questions_it_answers(patient_draft, c
     assert "Yes, from the medicine list: alprazolam" in body
     # Nothing is stored until the clinician saves: the pre-answer is editable.
     assert not response.answers.filter(item__key="opioid_use").exists()
+
+
+# ------------------------------------- the catalogue is edited like the other knowledge
+
+
+@pytest.fixture
+def editor_client(editor):
+    from .conftest import HttpsClient, login
+
+    return login(HttpsClient(), editor)
+
+
+@pytest.fixture
+def reviewer_client(second_editor):
+    from .conftest import HttpsClient, login
+
+    return login(HttpsClient(), second_editor)
+
+
+@pytest.mark.parametrize("model,key", [(Problem, "key"), (CombinationRule, "code")])
+def test_problems_and_combinations_change_only_through_a_second_editor(
+    editor_client, reviewer_client, model, key
+):
+    from checklists import refdata
+    from checklists.models import KnowledgeChange
+
+    from .test_knowledge_review import decide, propose_edit
+
+    row = model.objects.get(**{key: "serotonin-toxicity" if model is Problem else SEROTONERGIC})
+    token = refdata.current_token()
+    field, value = ("title", "serotonin syndrome") if model is Problem else ("severity", "moderate")
+    assert propose_edit(editor_client, row, **{field: value}).status_code == 302
+    row.refresh_from_db()
+    assert getattr(row, field) != value and refdata.current_token() == token
+    decide(reviewer_client, KnowledgeChange.objects.get(), "approve")
+    row.refresh_from_db()
+    assert getattr(row, field) == value
+    flag = next(f for f in run(PATIENT).flags if f.code == SEROTONIN)
+    assert flag.title.endswith(value) if model is Problem else flag.severity == value
