@@ -8,6 +8,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from .. import screening
 from ..cases.cases import create_case
 from ..cases.drafts import DEFAULT_TEMPLATE_SLUG, NoPublishedVersion, save_section, start_response
 from ..cases.readmodel import load_state
@@ -67,12 +68,14 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
     answers: dict = {}
     for section in response.version.sections.order_by("position")[:sections]:
         values = {}
-        for item in section.items.order_by("position"):
+        items = list(section.items.order_by("position"))
+        for item in items:
             if condition_holds(item.show_when, answers):
                 value = synthetic_value(item, rng, response.case)
                 values[item.key] = value
                 if value is not None:
                     answers[item.key] = value
+        _agree_with_medicines(items, values, answers)
         save_section(
             response=response,
             section=section,
@@ -80,6 +83,19 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
             lock_version=response.lock_version,
             user=user,
         )
+
+
+def _agree_with_medicines(items, values: dict, answers: dict) -> None:
+    """A synthetic "No" beside a listed medicine that answers the question would be a
+    contradiction no clinician could sign (issue 16): answer such questions "yes"."""
+    names = [row["name"] for row in answers.get("current_medications") or []]
+    if not names:
+        return
+    knowledge = screening.load_knowledge(names)
+    matches = [screening.match_medication(name, knowledge) for name in names]
+    for found in screening.reconcile(items, answers, matches):
+        if found.contradiction:
+            values[found.item_key] = answers[found.item_key] = "yes"
 
 
 def published_version() -> TemplateVersion:

@@ -25,7 +25,9 @@ _UNANSWERED_JS = """
   for (const name of names) {
     const inputs = [...form.querySelectorAll(`[name="${name}"]`)];
     if (inputs.some(i => i.checked)) continue;
-    const pick = inputs.find(i => i.value === "no") || inputs[0];
+    // The medicine list has an opioid (OxyContin): "No" there would contradict it.
+    const wanted = name === "opioid_use" ? "yes" : "no";
+    const pick = inputs.find(i => i.value === wanted) || inputs[0];
     picks.push(pick.id);
   }
   return picks;
@@ -59,6 +61,8 @@ def default_answers(version) -> dict[str, dict]:
         "who_to_call": "Clinic nurse line",
         "legal_check_source": "State website",
         "substances_in_use": ["kratom", "melatonin"],
+        # OxyContin is in the list: "No" would be a contradiction that blocks signing.
+        "opioid_use": "yes",
     }
     answers: dict[str, dict] = {}
     for section in version.sections.order_by("position"):

@@ -33,7 +33,14 @@ def test_clinician_completes_an_intake_with_a_major_flag(page, site, steps):
     page.wait_for_url(re.compile(r"/review/$"))
     flags = page.locator("section[aria-labelledby=flags-title]")
     assert re.search(r"\bMajor\b", flags.inner_text())  # said in words, not only in colour
-    for select in page.locator("select[name$='_reason']").all():
+    titles = flags.locator("li.flag > p > strong").all_inner_texts()
+    assert titles and not any(t.rstrip().endswith("?") for t in titles)  # statements
+    # One acknowledgement per problem (issue 16): these answers (every yes/no "No" but the
+    # opioid beside OxyContin, every first option) ask for 4 reasons, one choice each, where
+    # they asked for 7 before (19 flags then, 5 problems now).
+    reasons = page.locator("select[name$='_reason']").all()
+    assert len(reasons) == 4
+    for select in reasons:
         select.select_option(index=1)
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_label("Code from your authenticator app").fill(phone.code())
