@@ -79,7 +79,9 @@ class Keyboard:
                     self.press("Enter")
                 return
             if f["type"] == "radio" and not f["groupAnswered"]:
-                if f["first"] and f["value"] == "yes":
+                # "No", but "Yes" to the opioid question beside OxyContin: "No" there would
+                # contradict the medicine list and block signing (issue 16).
+                if f["first"] and f["value"] == "yes" and f["name"] != "opioid_use":
                     self.press("ArrowDown")  # "No"
                 else:
                     self.press("Space")
