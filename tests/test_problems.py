@@ -709,3 +709,23 @@ def test_problems_and_combinations_change_only_through_a_second_editor(
     assert getattr(row, field) == value
     flag = next(f for f in run(PATIENT).flags if f.code == SEROTONIN)
     assert flag.title.endswith(value) if model is Problem else flag.severity == value
+
+
+def test_a_sign_refused_for_a_contradiction_is_audited(patient_draft):
+    from checklists.cases.signing import SignRefused, sign_response
+    from checklists.models import AuditEvent
+
+    from .factories import PASSWORD
+
+    response, user = patient_draft
+    fill(response, user, _answers(sedative_use="no"))
+    with pytest.raises(SignRefused, match="alprazolam"):
+        sign_response(
+            response=response,
+            user=user,
+            password=PASSWORD,
+            attestation="ok",
+            lock_version=response.lock_version,
+        )
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_REFUSED).latest("pk")
+    assert event.detail == {"reason": "answer_contradicts_medicines"}

@@ -145,7 +145,8 @@ def _confirm_password(user, password: str, ip: str | None) -> None:
 
 def record_refusal(*, response: ChecklistResponse, user, reason: str, ip: str | None) -> None:
     """Write a refused signing to the audit trail: `reason` is "password", "code",
-    "missing_answers", "unacknowledged_caution" or "locked" (no longer a draft). Called
+    "missing_answers", "answer_contradicts_medicines", "unacknowledged_caution" or "locked"
+    (no longer a draft). Called
     outside any transaction that is rolled back, so the refusal stays on record."""
     audit.record(
         AuditEvent.Action.SIGN_REFUSED,
