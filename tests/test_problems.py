@@ -729,3 +729,13 @@ def test_a_sign_refused_for_a_contradiction_is_audited(patient_draft):
         )
     event = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_REFUSED).latest("pk")
     assert event.detail == {"reason": "answer_contradicts_medicines"}
+
+
+@pytest.mark.parametrize("model,key", [(Problem, "key"), (InteractionRule, "code")])
+def test_a_question_is_refused_as_a_knowledge_title(model, key):
+    from django.core.exceptions import ValidationError
+
+    row = model.objects.order_by("pk").first()
+    row.title = "Is this a problem?"
+    with pytest.raises(ValidationError, match="never a question"):
+        row.full_clean()

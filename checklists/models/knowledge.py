@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -14,6 +15,13 @@ from .content import Severity, Source
 from .stamp import ReferenceDataQuerySet
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def refuse_question(title: str) -> None:
+    """A caution states its problem, never asks it (issue 16): the admin's form and the
+    proposal's approval (full_clean) refuse a title ending with "?"."""
+    if title and title.rstrip().endswith("?"):
+        raise ValidationError({"title": "State the problem; a title is never a question."})
 
 
 def normalise_name(text: str) -> str:
@@ -57,6 +65,9 @@ class Problem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        refuse_question(self.title)
+
 
 class ReviewedRow(models.Model):
     # Null only for rows written before the catalogue existed; the loader sets it, and
@@ -74,6 +85,9 @@ class ReviewedRow(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        refuse_question(self.title)
 
 
 class Substance(models.Model):
