@@ -5,7 +5,8 @@ database through `iterator(chunk_size=2000)` (a server-side cursor on PostgreSQL
 yield the CSV in chunks of about 1,000 rows, so memory does not grow with the number of
 rows, and the number of queries does not depend on it either.
 
-Flag counts come from the flags frozen at signing (`flags_snapshot`). A draft has no
+Flag counts come from the flags frozen at signing (`flags_snapshot`): one per clinical problem
+since issue 16 (its contributors inside it), one per rule hit before. A draft has no
 snapshot and computing its flags means running the screening engine per row (several
 queries each), so a draft's count and code cells are left empty, and the "serious flags"
 filter never matches a draft.
