@@ -45,6 +45,7 @@ UNDER_MINIMUM_AGE = [
     ("US-SD", "2021-07-01", 20),
     ("US-SD", "2026-12-01", 20),
     ("US-IL", "2016-01-01", 17),
+    ("US-WV", "2023-06-09", 20),
 ]
 OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-FL", "2023-06-30", 19),
@@ -58,6 +59,7 @@ OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-SD", "2021-06-30", 20),
     ("US-IL", "2015-12-31", 17),
     ("US-IL", "2026-12-01", 18),
+    ("US-WV", "2023-06-08", 20),
 ]
 
 
@@ -131,8 +133,15 @@ class TestSaleProhibited:
         assert any(code.endswith(":US-CA:kratom") for code in got)
 
 
+@pytest.mark.parametrize("place", ["DK", "IE"])
+def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
+    got = flags({"jurisdiction": place, "age_years": 40})
+    assert got[f"legal:banned:{place}:kratom"] == "contraindicated"
+    assert f"legal:unverified:{place}:kratom" not in got
+
+
 def test_rows_reported_but_not_verified_still_need_the_clinicians_check():
-    for place in ("SG", "SE"):
+    for place in ("SG", "SE", "JP"):
         got = flags({"jurisdiction": place, "age_years": 40})
         assert got[f"legal:unverified:{place}:kratom"] == "major"
 
@@ -167,7 +176,7 @@ class TestTheTableItself:
 
     def test_rows_checked_against_primary_sources_cite_a_law_or_regulator(self):
         checked = LegalStatus.objects.filter(verified_on=CHECKED).prefetch_related("sources")
-        assert checked.count() >= 17
+        assert checked.count() >= 20
         for row in checked:
             kinds = {s.kind for s in row.sources.all()}
             assert kinds & {Source.Kind.LAW, Source.Kind.REGULATORY}, row
