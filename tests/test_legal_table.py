@@ -10,6 +10,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from checklists import screening
 from checklists.authoring import files, loaders
@@ -166,7 +167,9 @@ class TestTheTableItself:
         assert {r["status"] for r in rows} <= set(LegalStatus.Status.values)
 
     def test_rows_for_one_place_and_substance_never_overlap(self):
-        rows = LegalStatus.objects.order_by("jurisdiction_id", "substance", "effective_from")
+        # An open start sorts first on every database (PostgreSQL puts NULLs last by default).
+        start = F("effective_from").asc(nulls_first=True)
+        rows = LegalStatus.objects.order_by("jurisdiction_id", "substance", start)
         for key, group in itertools.groupby(rows, lambda r: (r.jurisdiction_id, r.substance)):
             group = list(group)
             for earlier, later in itertools.pairwise(group):
