@@ -58,9 +58,9 @@ LEGAL_CASES = [
         ["legal:banned:US-CA:kratom"],
     ),
     ({"jurisdiction": "US-CA", "age_years": 40}, {}, ["legal:banned:US-CA-SAN-DIEGO:kratom"]),
-    # A minimum-age state.
+    # A minimum-age state (Utah Code 4-45-105: 18).
     (
-        {"jurisdiction": "US-UT", "age_years": 19},
+        {"jurisdiction": "US-UT", "age_years": 17},
         {"legal:under-minimum-age:US-UT:kratom": "major"},
         [],
     ),

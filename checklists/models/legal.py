@@ -63,6 +63,9 @@ class LegalStatus(models.Model):
         REGULATED = "regulated", "Legal, regulated"
         AGE_RESTRICTED = "age_restricted", "Legal with a minimum age"
         BANNED = "banned", "Banned"
+        # Selling is unlawful but buying or holding it is not an offence (a regulator's
+        # sale ban, or a product that may not be marketed): not the same advice as a ban.
+        SALE_PROHIBITED = "sale_prohibited", "Sale prohibited; possession not an offence"
         UNCLEAR = "unclear", "Unclear: verify"
 
     jurisdiction = models.ForeignKey(
