@@ -1,6 +1,8 @@
 """The law where the patient lives: bans, minimum ages, and statuses nobody has verified.
 
-Banned → contraindicated; under the minimum age → major; unclear, unknown or stale
+Banned (possession an offence) → contraindicated; sale prohibited (possession not an
+offence) → major, with advice about where the product comes from, never "unlawful to
+possess"; under the minimum age → major; unclear, unknown or stale
 (verified more than LEGAL_STALE_DAYS ago) → major until the clinician records their own
 check of the law (what they consulted, and when).
 """
@@ -104,6 +106,20 @@ def _row_flags(row: LegalRow, substance: str, youngest: int | None) -> list[Flag
                 title=f"{_label(substance)}: banned in {row.place}",
                 advice=f"{row.summary} Advise the patient that possessing or buying "
                 "it there is unlawful, and plan care without it.",
+                sources=row.sources,
+            )
+        )
+    if row.status == LegalStatus.Status.SALE_PROHIBITED:
+        flags.append(
+            Flag(
+                code=f"legal:sale-prohibited:{row.jurisdiction}:{substance}",
+                category="legal",
+                severity=Severity.MAJOR,
+                title=f"{_label(substance)}: sale prohibited in {row.place}",
+                advice=f"{row.summary} Selling it there is not allowed; this rule does not "
+                "make having it an offence. What the patient has comes from outside the "
+                "lawful market, so ask where it was bought, treat its content as unknown, "
+                "and plan care without it.",
                 sources=row.sources,
             )
         )
