@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..models import CombinationRule, Problem, Source, Substance
+from ..models.knowledge import is_question
 from .files import ContentError, read_json
 from .loaders import _as_date, _set_sources, _upsert, problem_of
 
@@ -19,7 +20,7 @@ def load_problems(directory: Path, sources: dict[str, Source]) -> tuple[dict[str
     found: dict[str, Problem] = {}
     changed = 0
     for row in read_json(directory / "problems.json"):
-        if row["title"].rstrip().endswith("?"):
+        if is_question(row["title"]):
             raise ContentError(f"problem {row['key']!r}: its title must be a statement")
         problem, did = _upsert(
             Problem,

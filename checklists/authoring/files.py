@@ -26,6 +26,7 @@ from ..models import (
     TemplateVersion,
     VariabilityRule,
 )
+from ..models.knowledge import is_question
 
 # checklists/content/: this module lives one level below it, in checklists/authoring/.
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -171,11 +172,6 @@ def _check_date(mapping: dict, key: str, where: str) -> None:
 
 
 CAUTION_FIELDS = {"when", "severity", "advice", "title", "problem"}
-
-
-def is_question(title: Any) -> bool:
-    """A caution title written as a question (issue 16: titles state the problem)."""
-    return isinstance(title, str) and title.rstrip().endswith("?")
 
 
 def _check_item_shape(item: dict, where: str) -> None:

@@ -27,7 +27,8 @@ from django.db import models
 from django.utils import timezone
 
 from ..models import Answer, Item, TemplateVersion
-from .files import CHOICE_KINDS, is_question, version_data
+from ..models.knowledge import is_question
+from .files import CHOICE_KINDS, version_data
 
 
 def content_problems(sections: list[dict[str, Any]]) -> list[str]:

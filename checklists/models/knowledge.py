@@ -17,10 +17,16 @@ from .stamp import ReferenceDataQuerySet
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+def is_question(title) -> bool:
+    """A caution title written as a question (issue 16: titles state the problem). The one
+    test, used by the models, the content files' checks, the loaders and publishing."""
+    return isinstance(title, str) and title.rstrip().endswith("?")
+
+
 def refuse_question(title: str) -> None:
-    """A caution states its problem, never asks it (issue 16): the admin's form and the
-    proposal's approval (full_clean) refuse a title ending with "?"."""
-    if title and title.rstrip().endswith("?"):
+    """A caution states its problem, never asks it: the admin's form and the proposal's
+    approval (full_clean) refuse a title ending with "?"."""
+    if is_question(title):
         raise ValidationError({"title": "State the problem; a title is never a question."})
 
 
