@@ -40,7 +40,7 @@ class AuditEventQuerySet(models.QuerySet):
 
         people = get_user_model().objects
         teams = Team.objects.filter(members=user)
-        cases = PatientCase.objects.filter(team__in=teams.values("pk")).values("pk")
+        cases = PatientCase.objects.visible_to(user).values("pk")
         mine = people.filter(teams__in=teams.values("pk")).distinct()
         anyones = people.filter(teams__isnull=False).distinct()
         about_case = Q(case_id__in=cases)
