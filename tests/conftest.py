@@ -245,6 +245,18 @@ def second_editor(db):
 
 
 @pytest.fixture
+def editor_client(editor):
+    """The editor, signed in past the second factor (the admin's content and knowledge)."""
+    return login(HttpsClient(), editor)
+
+
+@pytest.fixture
+def reviewer_client(second_editor):
+    """A second editor, who may approve what the first proposes."""
+    return login(HttpsClient(), second_editor)
+
+
+@pytest.fixture
 def knowledge_reloaded_after_flush(django_db_blocker):
     """A transactional test (live server, real commits) ends with the database flushed, which
     empties the session-wide knowledge base; load it again for the tests that follow, in

@@ -94,16 +94,6 @@ def severity(result, code) -> str | None:
 
 
 @pytest.fixture
-def editor_client(editor):
-    return login(HttpsClient(), editor)
-
-
-@pytest.fixture
-def reviewer_client(second_editor):
-    return login(HttpsClient(), second_editor)
-
-
-@pytest.fixture
 def rule():
     return InteractionRule.objects.get(code=OPIOID)
 

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from checklists.authoring.workflow import new_draft_from
 from checklists.models import AuditEvent, Citation, Item
 
-from .conftest import HttpsClient, login
 from .factories import make_response
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +110,6 @@ def test_csv_filters_take_any_text(supervisor_client, auditor_client, exportable
 
 
 # --- The version diff --------------------------------------------------------------------
-
-
-@pytest.fixture
-def editor_client(editor):
-    return login(HttpsClient(), editor)
 
 
 @pytest.fixture

@@ -675,20 +675,6 @@ def test_the_medicine_list_pre_answers_the_questions_it_answers(patient_draft, c
 # ------------------------------------- the catalogue is edited like the other knowledge
 
 
-@pytest.fixture
-def editor_client(editor):
-    from .conftest import HttpsClient, login
-
-    return login(HttpsClient(), editor)
-
-
-@pytest.fixture
-def reviewer_client(second_editor):
-    from .conftest import HttpsClient, login
-
-    return login(HttpsClient(), second_editor)
-
-
 @pytest.mark.parametrize("model,key", [(Problem, "key"), (CombinationRule, "code")])
 def test_problems_and_combinations_change_only_through_a_second_editor(
     editor_client, reviewer_client, model, key
