@@ -160,9 +160,9 @@ def supplier_events(clinician, team):
     coa = CertificateOfAnalysis.objects.get(lot=lot)
     download = client.get(reverse("coa_download", args=[coa.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content)
-    # No status asserted: the refusal (400 and COA_REFUSED) is the uploads work's; until
-    # it lands this upload is accepted and the final check names coa_refused.
-    upload(client, lot, "acting.pdf", pdf_that_runs_javascript())
+    refused = upload(client, lot, "acting.pdf", pdf_that_runs_javascript())
+    assert refused.status_code == 400
+    assert CertificateOfAnalysis.objects.filter(lot=lot).count() == 1  # the first one only
 
 
 def workflow_step(client, version, step):
