@@ -136,15 +136,15 @@ class ResponseState:
         """Answers the medicine list contradicts: signing waits until they are resolved."""
         return [r for r in self.reconciliations if r.contradiction]
 
+    def reconciliations_for(self, items) -> list[screening.Reconciliation]:
+        """What the medicine list says about the questions among `items` (a section page)."""
+        keys = {i.key for i in items}
+        return [r for r in self.reconciliations if r.item_key in keys]
+
     def prefilled(self, items) -> dict[str, str]:
         """ "Yes" for each unanswered question among `items` that the medicine list answers
         (the section form's initial value: the clinician confirms or changes it)."""
-        keys = {i.key for i in items}
-        return {
-            r.item_key: "yes"
-            for r in self.reconciliations
-            if r.item_key in keys and r.answer is None
-        }
+        return {r.item_key: "yes" for r in self.reconciliations_for(items) if r.answer is None}
 
     @cached_property
     def carried_acknowledgements(self) -> dict[str, Acknowledgement]:

@@ -115,9 +115,7 @@ def section(request, response_id: int, section_key: str):
             "current": current,
             "form": form,
             "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
-            "section_reconciliations": [
-                r for r in state.reconciliations if r.item_key in {i.key for i in current.items}
-            ],
+            "section_reconciliations": state.reconciliations_for(current.items),
             # Pre-filled from the last signed checklist and not yet confirmed by a save.
             "carried_keys": set(response.carried_keys),
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
