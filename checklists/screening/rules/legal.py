@@ -95,48 +95,63 @@ def _label(substance: str) -> str:
 
 
 def _row_flags(row: LegalRow, substance: str, youngest: int | None) -> list[Flag]:
-    """A ban, and a minimum age the patient may be under, at any level of the place."""
+    """A ban, a ban on sale, and a minimum age the patient may be under, at any level of
+    the place."""
+    label = _label(substance)
     flags = []
     if row.status == LegalStatus.Status.BANNED:
         flags.append(
-            Flag(
-                code=f"legal:banned:{row.jurisdiction}:{substance}",
-                category="legal",
-                severity=Severity.CONTRAINDICATED,
-                title=f"{_label(substance)}: banned in {row.place}",
-                advice=f"{row.summary} Advise the patient that possessing or buying "
-                "it there is unlawful, and plan care without it.",
-                sources=row.sources,
+            _row_flag(
+                row,
+                substance,
+                "banned",
+                Severity.CONTRAINDICATED,
+                f"{label}: banned in {row.place}",
+                "Advise the patient that possessing or buying it there is unlawful, and plan "
+                "care without it.",
             )
         )
     if row.status == LegalStatus.Status.SALE_PROHIBITED:
         flags.append(
-            Flag(
-                code=f"legal:sale-prohibited:{row.jurisdiction}:{substance}",
-                category="legal",
-                severity=Severity.MAJOR,
-                title=f"{_label(substance)}: sale prohibited in {row.place}",
-                advice=f"{row.summary} Selling it there is not allowed; this rule does not "
-                "make having it an offence. What the patient has comes from outside the "
-                "lawful market, so ask where it was bought, treat its content as unknown, "
-                "and plan care without it.",
-                sources=row.sources,
+            _row_flag(
+                row,
+                substance,
+                "sale-prohibited",
+                Severity.MAJOR,
+                f"{label}: sale prohibited in {row.place}",
+                "Selling it there is not allowed; this rule does not make having it an "
+                "offence. What the patient has comes from outside the lawful market, so ask "
+                "where it was bought, treat its content as unknown, and plan care without it.",
             )
         )
     if row.minimum_age and youngest is not None and youngest < row.minimum_age:
         flags.append(
-            Flag(
-                code=f"legal:under-minimum-age:{row.jurisdiction}:{substance}",
-                category="legal",
-                severity=Severity.MAJOR,
-                title=f"{_label(substance)}: the patient may be under the minimum age "
-                f"({row.minimum_age}) in {row.place}",
-                advice=f"{row.summary} Confirm the patient's age; under the minimum age, "
-                "sale to them is not allowed there.",
-                sources=row.sources,
+            _row_flag(
+                row,
+                substance,
+                "under-minimum-age",
+                Severity.MAJOR,
+                f"{label}: the patient may be under the minimum age ({row.minimum_age}) in "
+                f"{row.place}",
+                "Confirm the patient's age; under the minimum age, sale to them is not "
+                "allowed there.",
             )
         )
     return flags
+
+
+def _row_flag(
+    row: LegalRow, substance: str, kind: str, severity: str, title: str, advice: str
+) -> Flag:
+    """A flag from one legal row: its summary, then what to do, with the row's sources."""
+    return Flag(
+        code=f"legal:{kind}:{row.jurisdiction}:{substance}",
+        category="legal",
+        severity=severity,
+        title=title,
+        advice=f"{row.summary} {advice}",
+        sources=row.sources,
+    )
 
 
 def _unverified_reason(
