@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from checklists import screening
+from checklists.authoring import loaders
 from checklists.models import AuditEvent, KnowledgeChange, LegalStatus, Source
 
 from .conftest import HttpsClient, login
@@ -149,6 +150,16 @@ class TestTheSecondEditorApplies:
         assert AuditEvent.objects.filter(action=AuditEvent.Action.KNOWLEDGE_APPROVED).exists()
         # And screening there no longer asks the clinician's own check.
         assert not unverified("US-AL", today)
+
+    def test_the_next_deploy_load_keeps_the_newer_check(
+        self, editor_client, reviewer_client, row, statute, today
+    ):
+        propose(editor_client, row, statute, today)
+        decide(reviewer_client, KnowledgeChange.objects.get(), "approve")
+        loaders.load_legal()  # statuses.json still says 2025-01-01 for this row
+        row.refresh_from_db()
+        assert row.verified_on == today and list(row.sources.all()) == [statute]
+        assert row.verification_note == NOTE and statute.key in row.verified_by
 
     def test_the_proposer_cannot_approve(self, editor_client, row, statute, today):
         propose(editor_client, row, statute, today)
