@@ -228,7 +228,7 @@ class TestWhoMay:
         assert client.get(OVERDUE).status_code == 403
         assert not KnowledgeChange.objects.exists()
 
-    def test_an_unknown_row_is_a_404(self, editor_client):
-        assert (
-            editor_client.get("/admin/checklists/legalstatus/999999/reverify/").status_code == 404
-        )
+    @pytest.mark.parametrize("row_id", ["999999", "99999999999999999999"])
+    def test_an_unknown_row_is_a_404(self, editor_client, row_id):
+        path = f"/admin/checklists/legalstatus/{row_id}/reverify/"
+        assert editor_client.get(path).status_code == 404
