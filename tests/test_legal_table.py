@@ -49,6 +49,8 @@ UNDER_MINIMUM_AGE = [
     ("US-SD", "2026-12-01", 20),
     ("US-IL", "2016-01-01", 17),
     ("US-WV", "2023-06-09", 20),
+    ("US-VA", "2023-07-01", 20),
+    ("US-CO", "2026-12-01", 20),
 ]
 OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-FL", "2023-06-30", 19),
@@ -63,6 +65,9 @@ OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-IL", "2015-12-31", 17),
     ("US-IL", "2026-12-01", 18),
     ("US-WV", "2023-06-08", 20),
+    ("US-VA", "2023-06-30", 20),
+    ("US-VA", "2026-12-01", 21),
+    ("US-CO", "2026-12-01", 21),
 ]
 
 
@@ -149,7 +154,7 @@ class TestSaleProhibited:
         assert "not make having it an offence" in flag.advice
 
 
-@pytest.mark.parametrize("place", ["DK", "IE"])
+@pytest.mark.parametrize("place", ["DK", "IE", "JP"])
 def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
     got = flags({"jurisdiction": place, "age_years": 40})
     assert got[f"legal:banned:{place}:kratom"] == "contraindicated"
@@ -157,16 +162,43 @@ def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
 
 
 def test_rows_reported_but_not_verified_still_need_the_clinicians_check():
-    for place in ("SG", "SE", "JP"):
+    for place in ("SG", "SE", "KR"):
         got = flags({"jurisdiction": place, "age_years": 40})
         assert got[f"legal:unverified:{place}:kratom"] == "major"
 
 
-@pytest.mark.parametrize("place", ["AU", "BE", "CA"])
+@pytest.mark.parametrize("place", ["AU", "BE", "CA", "IT"])
 def test_melatonin_rows_give_the_rules_for_information(place):
     got = flags({"substances": ["melatonin"], "jurisdiction": place, "age_years": 40})
     assert got[f"legal:rules:{place}:melatonin"] == "info"
     assert f"legal:unverified:{place}:melatonin" not in got
+
+
+class TestRowsVerifiedInTheSecondPass:
+    """Rows checked on 2026-11-30 after the first 18: each through `screen`."""
+
+    def test_virginia_before_its_act_still_needs_the_clinicians_check(self):
+        got = flags({"jurisdiction": "US-VA", "on": "2023-06-30", "age_years": 40})
+        assert got["legal:unverified:US-VA:kratom"] == "major"
+
+    def test_the_federal_row_alone_raises_nothing_once_verified(self):
+        # Not controlled federally; FDA's position is in the row's summary.
+        got = flags({"jurisdiction": "US", "age_years": 40})
+        assert not any(code.startswith("legal:") for code in got)
+
+    def test_korea_controls_7oh_products(self):
+        got = seven_oh("KR", "2026-12-01")
+        assert got["legal:banned:KR:seven_oh"] == "contraindicated"
+        # The leaf's own listing was not confirmed: the clinician checks it.
+        assert got["legal:unverified:KR:kratom"] == "major"
+
+    def test_leaf_kratom_in_korea_is_not_reported_as_a_ban(self):
+        got = flags({"jurisdiction": "KR", "age_years": 40})
+        assert "legal:banned:KR:kratom" not in got
+
+    def test_japan_no_longer_rests_on_a_vendor_page(self):
+        row = LegalStatus.objects.get(jurisdiction__code="JP", substance="kratom")
+        assert "vendor-japan-kratom-2024" not in {s.key for s in row.sources.all()}
 
 
 class TestTheTableItself:
