@@ -141,14 +141,16 @@ CASES = [
     ),
     (
         {"substances": M, "medications": ["nifedipine"]},
-        {"problem:blood-pressure": ("moderate", {"interaction:melatonin:antihypertensives"})},
+        # Issue 17: the trial was of nifedipine, which now has its own row.
+        {"problem:blood-pressure": ("moderate", {"interaction:melatonin:nifedipine"})},
         [],
     ),
     (
         {"substances": M, "medications": ["metformin 500 mg"], "factors": ["diabetes"]},
         {
+            # Issue 17: factor and interaction graded alike (minor) on the same study.
             "problem:blood-glucose": (
-                "moderate",
+                "minor",
                 {"variability:diabetes:melatonin", "interaction:melatonin:diabetes-medicines"},
             )
         },
