@@ -363,8 +363,10 @@ PATIENT_ANSWERS = {
         "stimulant_use": "no",
         "kratom_interacting_medicines": "yes",
         "melatonin_interacting_medicines": "no",
+        "kratom_serotonergic_medicines": "yes",
         "prescriber_consulted": "no",
         "kratom_melatonin_combined": "undecided",
+        "combination_expected_benefit": "no",
     },
     "individual_variability": {
         "pregnancy_status": "no",
@@ -379,9 +381,11 @@ PATIENT_ANSWERS = {
         "kratom_for_withdrawal": "no",
         "kratom_dependence_signs": "no",
         "sensitivity_history": "no",
+        "kratom_adverse_effects": "no",
         "long_qt_or_arrhythmia": "no",
         "autoimmune_or_immunosuppressed": "no",
         "diabetes": "no",
+        "sleep_problem_reason": "no",
     },
     "legal_verification": {
         "jurisdiction": "US-TX",
@@ -407,6 +411,7 @@ PATIENT_ANSWERS = {
     },
     "plan_and_monitoring": {
         "advice_given": ["consult_prescriber", "avoid_sedative_mix", "tested_products_only"],
+        "use_after_advice": "will_use_despite_advice",
         "start_low_plan": "no",
         "monitoring_plan": ["liver_signs", "sedation_breathing"],
         "warning_signs_explained": "yes",
