@@ -51,6 +51,9 @@ UNDER_MINIMUM_AGE = [
     ("US-WV", "2023-06-09", 20),
     ("US-VA", "2023-07-01", 20),
     ("US-CO", "2026-12-01", 20),
+    ("US-NV", "2026-12-01", 17),
+    ("US-OR", "2026-12-01", 20),
+    ("US-OK", "2021-11-01", 17),
 ]
 OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-FL", "2023-06-30", 19),
@@ -68,6 +71,10 @@ OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-VA", "2023-06-30", 20),
     ("US-VA", "2026-12-01", 21),
     ("US-CO", "2026-12-01", 21),
+    ("US-NV", "2026-12-01", 18),
+    ("US-OR", "2026-12-01", 21),
+    ("US-OK", "2021-10-31", 17),
+    ("US-OK", "2026-12-01", 18),
 ]
 
 
@@ -201,6 +208,33 @@ class TestRowsVerifiedInTheSecondPass:
         assert "vendor-japan-kratom-2024" not in {s.key for s in row.sources.all()}
 
 
+class TestRowsVerifiedInTheThirdPass:
+    """Nevada, Oregon and Oklahoma from their statutes; Virginia's start from its Constitution."""
+
+    def test_oklahoma_before_its_act_still_needs_the_clinicians_check(self):
+        got = flags({"jurisdiction": "US-OK", "on": "2021-10-31", "age_years": 40})
+        assert got["legal:unverified:US-OK:kratom"] == "major"
+
+    def test_oklahoma_rule_names_the_current_7oh_limit(self):
+        row = LegalStatus.objects.get(jurisdiction__code="US-OK", effective_from="2021-11-01")
+        assert "1 %" in row.seven_oh_rule
+
+    def test_nevada_and_oregon_no_longer_rest_on_vendor_pages(self):
+        for place in ("US-NV", "US-OR"):
+            row = LegalStatus.objects.get(jurisdiction__code=place, substance="kratom")
+            assert "vendor-legality-pages" not in {s.key for s in row.sources.all()}, place
+
+    def test_virginia_start_date_cites_the_constitution(self):
+        row = LegalStatus.objects.get(jurisdiction__code="US-VA", effective_from="2023-07-01")
+        assert "va-const-art4-s13" in {s.key for s in row.sources.all()}
+
+    @pytest.mark.parametrize("on", ["2026-07-01", "2026-12-01"])
+    def test_federal_7oh_notice_of_intent_is_not_treated_as_a_ban(self, on):
+        got = seven_oh("US", on)
+        assert "legal:banned:US:seven_oh" not in got
+        assert got["legal:unverified:US:seven_oh"] == "major"
+
+
 class TestTheTableItself:
     def test_every_row_has_a_source_a_check_and_a_review_date(self):
         for row in LegalStatus.objects.prefetch_related("sources"):
@@ -237,7 +271,14 @@ class TestTheTableItself:
         data = json.loads((files.CONTENT_DIR / "sources.json").read_text())
         keys = [s["key"] for s in data]
         assert len(keys) == len(set(keys))
-        for key in ("fl-sb136-2023-bill-text", "oh-oac-4729-9-1-01-1", "cdph-kratom-7oh-2025"):
+        for key in (
+            "fl-sb136-2023-bill-text",
+            "oh-oac-4729-9-1-01-1",
+            "cdph-kratom-7oh-2025",
+            "nv-nrs-597-998",
+            "ok-63-1-1432-4-westlaw",
+            "va-const-art4-s13",
+        ):
             assert next(s for s in data if s["key"] == key)["url"].startswith("http")
 
 
