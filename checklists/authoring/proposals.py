@@ -6,8 +6,8 @@ with the approve permission, never the proposer, approves it. Approval re-reads 
 under a lock, refuses if it no longer holds the values the proposal was made against, and
 writes it in the same transaction as the decision and its audit event; the reference-data
 stamp changes with it (refdata.py), so the next screening uses it. Each step records its
-audit event. The loaders of `load_default_content` write directly: they are the deploy's
-reviewed data files, audited as "content loaded".
+audit event. The deploy's data files reach the tables through releases (release.py): directly
+on a new installation, otherwise once an editor approves them.
 """
 
 from __future__ import annotations
