@@ -357,3 +357,33 @@ class TestTheSourceDocumentsCautionsAreCovered:
     def test_the_serotonergic_question_is_answered_by_the_medicine_list(self, items):
         screening = items["kratom_serotonergic_medicines"]["screening"]
         assert screening == {"role": "medicine_question", "classes": ["serotonergic-drugs"]}
+
+
+def _content_rows():
+    """Every reviewed row of the default content: (where, row, its source keys)."""
+    data = files.read_json(files.CONTENT_DIR / "default_checklist.json")
+    for section in data["sections"]:
+        for item in section["items"]:
+            yield f"item {item['key']}", item, [c["source"] for c in item["citations"]]
+    for relative in [
+        "knowledge/interactions.json",
+        "knowledge/variability.json",
+        "knowledge/combinations.json",
+        "knowledge/problems.json",
+        "legal/statuses.json",
+        "lab/limits.json",
+    ]:
+        for row in files.read_json(files.CONTENT_DIR / relative):
+            name = row.get("code") or row.get("key") or row.get("analyte") or row["jurisdiction"]
+            yield f"{relative} {name}", row, row["sources"]
+
+
+def test_every_content_row_cites_a_known_source_and_has_a_review_by_date():
+    """Issue 17, done when: every content row with a source and a review-by date, so the
+    overdue page can name it when it falls due."""
+    known = {s["key"] for s in files.read_json(files.CONTENT_DIR / "sources.json")}
+    rows = list(_content_rows())
+    assert len(rows) > 250
+    for where, row, sources in rows:
+        assert sources and set(sources) <= known, where
+        assert row.get("review_by"), f"{where}: no review_by date"
