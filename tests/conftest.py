@@ -14,7 +14,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import settings as hypothesis_settings
 
-from checklists.roles import AUDITOR, SUPERVISOR
+from checklists.roles import AUDITOR, SUPERVISOR, ensure_roles
 
 from .factories import (
     PASSWORD,
@@ -95,9 +95,11 @@ class _Snapshot:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The starter knowledge base (substances, names, rules), loaded once per test run."""
+    """The starter knowledge base (substances, names, rules) and the roles' groups, loaded
+    once per test run."""
     with django_db_blocker.unblock():
         load_knowledge()
+        ensure_roles()
         _Snapshot.take()
 
 

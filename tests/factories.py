@@ -43,10 +43,19 @@ def make_user(username: str | None = None, *, role: str | None = CLINICIAN, team
         username=username or f"user{next(_counter)}", password=PASSWORD, **extra
     )
     if role:
-        user.groups.add(ensure_roles()[role])
+        user.groups.add(_role_group(role))
     for team in teams:
         team.members.add(user)
     return user
+
+
+def _role_group(role: str):
+    """The role's group: created with its permissions by the session's setup (conftest),
+    so a persona costs one lookup, not ensure_roles' two dozen queries; made here when a
+    flushed database lacks it."""
+    from django.contrib.auth.models import Group
+
+    return Group.objects.filter(name=role).first() or ensure_roles()[role]
 
 
 def make_editor(username: str | None = None, **extra):
