@@ -57,6 +57,11 @@ EXPECTED_QUERIES = {
     # base token for the reply's cautions; the answers are not read again
     # (load_state(rows=...)).
     "autosave": 12,
+    # An amendment (issue 16): its review page reads the revision it amends and that
+    # revision's acknowledgements once, to carry those of unchanged problems (+2, whatever
+    # the number of problems); its section pages show no acknowledgements and cost the same.
+    "amendment_section": 9,
+    "amendment_review": 11,
 }
 # A cold process reads the knowledge base (16 queries: names, classes, two rule tables, the
 # places, the legal rows, the lab limits, the problem catalogue and the medicine-combination
@@ -188,6 +193,21 @@ def test_signing_keeps_a_snapshot_and_costs_the_same(client, filled_response):
         count(client, "get", reverse("response_detail", args=[filled_response.pk]))
         == EXPECTED_QUERIES["signed_response_detail"]
     )
+
+
+@pytest.mark.parametrize("screen", ["section", "review"])
+def test_an_amendment_reads_what_it_carries_once(client, filled_response, screen):
+    """The carried acknowledgements come from one read of the amended revision and one of
+    its acknowledgements, not one per problem."""
+    from checklists.cases.signing import amend_response
+
+    sign(filled_response, filled_response.started_by)
+    filled_response.refresh_from_db()
+    draft = amend_response(
+        response=filled_response, user=filled_response.started_by, reason="Correct the notes."
+    )
+    url = PAGE_URLS[screen](draft)
+    assert count(client, "get", url) == EXPECTED_QUERIES[f"amendment_{screen}"]
 
 
 def test_review_page_with_every_required_item_missing(client):
