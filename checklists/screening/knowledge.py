@@ -26,6 +26,7 @@ from ..models.knowledge import (
     Substance,
     SubstanceAlias,
     VariabilityRule,
+    normalise_name,
 )
 from ..models.legal import Jurisdiction, LegalStatus
 from ..models.suppliers import LabLimit
@@ -291,10 +292,18 @@ def _names() -> tuple[dict[str, SubstanceInfo], dict[str, str]]:
         )
         return SubstanceInfo(pk, key, name, frozenset(classes[pk]), ingredients)
 
-    names, written = {}, {}
+    names, written, bare = {}, {}, {}
     for a in SubstanceAlias.objects.select_related("substance"):
-        names[a.normalised] = info(a.substance_id, a.substance.key, a.substance.name)
+        found = info(a.substance_id, a.substance.key, a.substance.name)
+        names[a.normalised] = found
         written[a.normalised] = a.name
+        # "Acetaminophen (paracetamol)" is also found as "acetaminophen", when that is free.
+        head = a.name.split(" (")[0]
+        if a.name == a.substance.name and head != a.name and a.substance.kind != "drug_class":
+            bare[normalise_name(head)] = (found, head)
+    for name, (found, head) in bare.items():
+        if name not in names:
+            names[name], written[name] = found, head
     return names, written
 
 

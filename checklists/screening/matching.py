@@ -23,8 +23,9 @@ from .spelling import suggest
 # The longest run of words tried as a name ("advil dual action with acetaminophen").
 MAX_NGRAM = 6
 _WORD = re.compile(r"[a-z0-9]+")
-# What joins two medicines named in one row: "with", "and", "plus", "w/", "/", "+", "&".
-_JOINER = re.compile(r"\s+(?:with|and|plus)\s+|\s+w/\s*|\s*[/+&]\s*", re.IGNORECASE)
+# What joins two medicines named in one row: "with", "and", "plus", "w/", "/", "+", "&",
+# and the commas of a generic name ("butalbital, acetaminophen, caffeine and codeine").
+_JOINER = re.compile(r"\s+(?:with|and|plus)\s+|\s+w/\s*|\s*[/+&,;]\s*", re.IGNORECASE)
 # Substances whose presence in the medicine list is use of a screened agent: a kratom or
 # 7-OH product is kratom use (issue 17), a melatonin product melatonin use.
 AGENT_OF = {"kratom": "kratom", "seven-oh-concentrate": "kratom", "melatonin": "melatonin"}
@@ -96,21 +97,21 @@ def match_medication(text: str, knowledge: Knowledge) -> MedicationMatch:
     if len(parts) < 2:
         return _single(text, whole, knowledge)
     found = [_longest(part, knowledge) for part in parts]
+    hint = _first_suggestion([p for p, f in zip(parts, found, strict=True) if f is None], knowledge)
     spans = whole is not None and all(whole[0] not in candidate_names(p) for p in parts)
     named = _distinct(f[1] for f in found if f is not None)
     if spans or len(named) < 2:
-        missing = [p for p, f in zip(parts, found, strict=True) if f is None]
-        hint = _first_suggestion(missing, knowledge) if whole is not None else ""
         return _single(text, whole, knowledge, hint)
-    missing = [p for p, f in zip(parts, found, strict=True) if f is None]
-    return MedicationMatch(text, _joined(named), _first_suggestion(missing, knowledge))
+    return MedicationMatch(text, _joined(named), hint)
 
 
 def _single(
     text: str, whole: tuple[str, SubstanceInfo] | None, knowledge: Knowledge, hint: str = ""
 ) -> MedicationMatch:
+    """One name found (with a hint for a joined part that was not), or none: then the
+    closest known spelling of the whole text."""
     if whole is None:
-        return MedicationMatch(text, None, suggest(text, knowledge))
+        return MedicationMatch(text, None, hint or suggest(text, knowledge))
     return MedicationMatch(text, whole[1], hint)
 
 
