@@ -456,3 +456,15 @@ def test_a_changed_ingredient_list_reaches_screening(knowledge_copy):
     )
     assert loaders.load_knowledge(knowledge_copy) == 1
     assert contents(run(["Tylenol PM"])) == {"acetaminophen", "diphenhydramine", "caffeine"}
+
+
+def test_a_product_left_without_ingredients_is_checked_by_hand():
+    # Deleting a product's only ingredient must not leave a name that matches and screens
+    # nothing.
+    assert contents(run(["Contrave"])) == {"naltrexone", "bupropion"}  # held in memory now
+    # Changing the ingredients alone (no other field) is seen at once (refdata's token).
+    Substance.objects.get(key="naltrexone-bupropion").ingredients.clear()
+    assert run(["Contrave"]).unmatched == ["Contrave"]
+    # A brand line falls back to the brand's shorter name, which still names a substance.
+    Substance.objects.get(key="unisom-sleeptabs").ingredients.clear()
+    assert contents(run(["Unisom SleepTabs"])) == {"doxylamine"}

@@ -294,6 +294,10 @@ def _names() -> tuple[dict[str, SubstanceInfo], dict[str, str]]:
 
     names, written, bare = {}, {}, {}
     for a in SubstanceAlias.objects.select_related("substance"):
+        if a.substance.kind == Substance.Kind.PRODUCT and not parts[a.substance_id]:
+            # A product whose ingredients were all deleted would match and screen nothing:
+            # left unmatched, it is checked by hand instead.
+            continue
         found = info(a.substance_id, a.substance.key, a.substance.name)
         names[a.normalised] = found
         written[a.normalised] = a.name
