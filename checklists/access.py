@@ -216,6 +216,13 @@ def can_decide_knowledge(user, step: str, change: KnowledgeChange) -> bool:
     return can_approve_knowledge(user, change)
 
 
+def can_decide_release(user, release) -> bool:
+    """A pending knowledge release (authoring/release.py) is approved or rejected by an
+    editor with the approve permission: the developers who wrote its files were the first
+    person, so any such editor is the second."""
+    return release.is_pending and can_approve_knowledge(user)
+
+
 def can_open_admin(user) -> bool:
     """Django's admin lets in active staff (AdminSite.has_permission); the navigation asks
     the same, so nobody is offered a link to a login page they cannot pass."""

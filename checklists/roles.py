@@ -34,12 +34,14 @@ CONTENT_MODELS = [
 # Beyond the model permissions: approving a version (the second editor of the two-person
 # rule); proposing a change to the knowledge tables (what saving one of their admin pages
 # does) and approving another editor's (the knowledge's two-person rule). Proposals are
-# never changed or deleted, so no change or delete permission on them.
+# never changed or deleted, so no change or delete permission on them; nor are the
+# knowledge releases the deploy records (approving one needs approve_knowledgechange).
 CONTENT_EXTRA_PERMISSIONS = [
     "publish_templateversion",
     "view_knowledgechange",
     "add_knowledgechange",
     "approve_knowledgechange",
+    "view_contentrelease",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

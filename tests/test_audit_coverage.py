@@ -10,6 +10,7 @@ the events written after the personas were set up.
 
 import io
 import re
+import shutil
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -212,6 +213,22 @@ def knowledge_events(editor, second_editor):
     assert statuses == ["approved", "rejected", "withdrawn"]
 
 
+def release_events(second_editor, tmp_path):
+    """Two deploys bring changed knowledge files (`load_default_content`'s step, on a copy of
+    the content directory); an editor approves the first release and rejects the second."""
+    from checklists.authoring import release
+
+    from .test_release import approve_page, edit, opioid_rule_says
+
+    content = tmp_path / "content"
+    shutil.copytree(files.CONTENT_DIR, content)
+    client = login(HttpsClient(), second_editor)
+    for severity, step, comment in [("moderate", "approve", ""), ("minor", "reject", "No.")]:
+        edit(content, "knowledge/interactions.json", opioid_rule_says(severity, "Changed."))
+        pending = release.record_release(content).release
+        assert approve_page(client, pending, step, comment).status_code == 302
+
+
 def content_import_and_load():
     """The operator's import of a checklist file and the deploy's loader (no pages)."""
     default = str(files.CONTENT_DIR / "default_checklist.json")
@@ -261,6 +278,7 @@ def test_every_action_the_filter_offers_is_written_by_some_path(
     admin_client,
     team,
     version,
+    tmp_path,
 ):
     """One scenario through every path that writes an event. Only the events written from
     here on count: setting up the personas (as the shell would) already writes group, team
@@ -276,6 +294,7 @@ def test_every_action_the_filter_offers_is_written_by_some_path(
     v2 = content_workflow(editor, second_editor, clinician, version, amendment)
     retirement(editor, second_editor, v2)
     knowledge_events(editor, second_editor)
+    release_events(second_editor, tmp_path)
     content_import_and_load()
     account_events(colleague, admin_client)
     people_events(admin_client, outsider, team)

@@ -233,3 +233,157 @@ class TestLoadDefaultContent:
     def test_template_canonical_url(self):
         call_command("load_default_content")
         assert ChecklistTemplate.objects.get().canonical_url.startswith("https://")
+
+
+def file_items():
+    """The default checklist's items in checklist order, as the condition functions read
+    them (an object with key, show_when, caution and an id)."""
+    from types import SimpleNamespace
+
+    return [
+        SimpleNamespace(id=n, **{k: i.get(k) for k in ("key", "show_when", "caution", "prompt")})
+        for n, i in enumerate(i for s in load_file_data()["sections"] for i in s["items"])
+    ]
+
+
+def caution_codes(answers):
+    from checklists.screening.rules.items import item_caution_flags
+
+    return {f.code for f in item_caution_flags(file_items(), answers, {})}
+
+
+class TestHarmReductionWording:
+    """Issue 17 point 7: dosing advice only for use despite advice, nothing that reassures."""
+
+    def test_no_start_low_question_or_caution_when_the_patient_will_not_use(self):
+        from checklists.conditions import visible_keys
+
+        answers = {"use_after_advice": "will_not_use", "start_low_plan": "no"}
+        assert "start_low_plan" not in visible_keys(file_items(), answers)
+        assert "item:start_low_plan" not in caution_codes(answers)
+        for intention in ("uses_as_prescribed", "no_advice_against"):
+            assert "item:start_low_plan" not in caution_codes(
+                {"use_after_advice": intention, "start_low_plan": "no"}
+            )
+
+    def test_harm_reduction_advice_is_asked_for_when_the_patient_will_use_despite_advice(self):
+        answers = {"use_after_advice": "will_use_despite_advice", "start_low_plan": "no"}
+        assert "item:start_low_plan" in caution_codes(answers)
+        assert "item:start_low_plan" not in caution_codes({**answers, "start_low_plan": "yes"})
+
+    def test_the_advice_options_include_advising_against_use_and_the_missing_evidence(self):
+        items = {i["key"]: i for s in load_file_data()["sections"] for i in s["items"]}
+        codes = [o["code"] for o in items["advice_given"]["options"]]
+        assert {"advised_not_to_use", "no_evidence_for_combination"} <= set(codes)
+        assert "start_low" not in codes  # dosing advice only as harm reduction
+        assert "despite advice" in next(
+            o["label"]
+            for o in items["advice_given"]["options"]
+            if o["code"] == "harm_reduction_dosing"
+        )
+
+    @pytest.mark.parametrize(
+        "phrase",
+        [
+            "unless the prescriber agrees",
+            "no routine change",
+            "not expected to",
+            "lowest effective dose",
+            "agree a low dose",
+            "before kratom is used",
+            "start-low plan been agreed",
+            "advise buying only",
+        ],
+    )
+    def test_no_text_reads_as_reassurance(self, phrase):
+        for section in load_file_data()["sections"]:
+            for item in section["items"]:
+                caution = item.get("caution") or {}
+                texts = [item["prompt"], item.get("help_text", ""), *caution.values()]
+                texts += [o["label"] for o in item.get("options") or []]
+                assert not any(phrase in str(text).lower() for text in texts), (item["key"], phrase)
+
+
+NEW_CAUTIONS = {
+    # item key: (severity, problem)
+    "kratom_serotonergic_medicines": ("moderate", "serotonin-toxicity"),
+    "combination_expected_benefit": ("moderate", "cns-depression"),
+    "kratom_adverse_effects": ("moderate", "individual-response"),
+    "melatonin_adverse_effects": ("minor", "individual-response"),
+    "sleep_apnoea_signs": ("moderate", "care-plan"),
+}
+
+
+class TestTheSourceDocumentsCautionsAreCovered:
+    @pytest.fixture
+    def items(self):
+        return {i["key"]: i for s in load_file_data()["sections"] for i in s["items"]}
+
+    @pytest.mark.parametrize("key", sorted(NEW_CAUTIONS))
+    def test_each_new_caution_is_a_sourced_statement_with_a_known_problem(self, items, key):
+        problems = {
+            p["key"] for p in files.read_json(files.CONTENT_DIR / "knowledge" / "problems.json")
+        }
+        sources = {s["key"] for s in files.read_json(files.CONTENT_DIR / "sources.json")}
+        item = items[key]
+        caution = item["caution"]
+        assert (caution["severity"], caution["problem"]) == NEW_CAUTIONS[key]
+        assert caution["problem"] in problems
+        assert not caution["title"].rstrip().endswith("?")
+        assert all(c["source"] in sources and c["locator"] for c in item["citations"])
+        assert item["reviewed_on"] == "2026-11-30" and item["review_by"] > item["reviewed_on"]
+
+    def test_the_sleep_apnoea_screen_shows_when_poor_sleep_is_a_reason(self):
+        from checklists.conditions import visible_keys
+
+        assert "sleep_apnoea_signs" in visible_keys(file_items(), {"sleep_problem_reason": "yes"})
+        assert "sleep_apnoea_signs" in visible_keys(
+            file_items(), {"sleep_problem_reason": "unknown"}
+        )
+        assert "sleep_apnoea_signs" not in visible_keys(
+            file_items(), {"sleep_problem_reason": "no"}
+        )
+
+    def test_effects_since_starting_are_asked_of_current_users_only(self):
+        from checklists.conditions import visible_keys
+
+        using = visible_keys(file_items(), {"substances_in_use": ["kratom", "melatonin"]})
+        assert {"kratom_adverse_effects", "melatonin_adverse_effects"} <= using
+        thinking = visible_keys(
+            file_items(), {"substances_in_use": ["considering_kratom", "considering_melatonin"]}
+        )
+        assert not {"kratom_adverse_effects", "melatonin_adverse_effects"} & thinking
+
+    def test_the_serotonergic_question_is_answered_by_the_medicine_list(self, items):
+        screening = items["kratom_serotonergic_medicines"]["screening"]
+        assert screening == {"role": "medicine_question", "classes": ["serotonergic-drugs"]}
+
+
+def _content_rows():
+    """Every reviewed row of the default content: (where, row, its source keys)."""
+    data = files.read_json(files.CONTENT_DIR / "default_checklist.json")
+    for section in data["sections"]:
+        for item in section["items"]:
+            yield f"item {item['key']}", item, [c["source"] for c in item["citations"]]
+    for relative in [
+        "knowledge/interactions.json",
+        "knowledge/variability.json",
+        "knowledge/combinations.json",
+        "knowledge/problems.json",
+        "legal/statuses.json",
+        "lab/limits.json",
+    ]:
+        for row in files.read_json(files.CONTENT_DIR / relative):
+            name = row.get("code") or row.get("key") or row.get("analyte") or row["jurisdiction"]
+            yield f"{relative} {name}", row, row["sources"]
+
+
+def test_every_content_row_cites_a_known_source_and_has_a_review_by_date():
+    """Issue 17, done when: every content row with a source and a review-by date, so the
+    overdue page can name it when it falls due."""
+    known = {s["key"] for s in files.read_json(files.CONTENT_DIR / "sources.json")}
+    rows = list(_content_rows())
+    assert len(rows) > 250
+    for where, row, sources in rows:
+        assert sources and set(sources) <= known, where
+        assert row.get("review_by"), f"{where}: no review_by date"

@@ -49,6 +49,11 @@ UNDER_MINIMUM_AGE = [
     ("US-SD", "2026-12-01", 20),
     ("US-IL", "2016-01-01", 17),
     ("US-WV", "2023-06-09", 20),
+    ("US-VA", "2023-07-01", 20),
+    ("US-CO", "2026-12-01", 20),
+    ("US-NV", "2026-12-01", 17),
+    ("US-OR", "2026-12-01", 20),
+    ("US-OK", "2021-11-01", 17),
 ]
 OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-FL", "2023-06-30", 19),
@@ -63,6 +68,13 @@ OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-IL", "2015-12-31", 17),
     ("US-IL", "2026-12-01", 18),
     ("US-WV", "2023-06-08", 20),
+    ("US-VA", "2023-06-30", 20),
+    ("US-VA", "2026-12-01", 21),
+    ("US-CO", "2026-12-01", 21),
+    ("US-NV", "2026-12-01", 18),
+    ("US-OR", "2026-12-01", 21),
+    ("US-OK", "2021-10-31", 17),
+    ("US-OK", "2026-12-01", 18),
 ]
 
 
@@ -149,7 +161,7 @@ class TestSaleProhibited:
         assert "not make having it an offence" in flag.advice
 
 
-@pytest.mark.parametrize("place", ["DK", "IE"])
+@pytest.mark.parametrize("place", ["DK", "IE", "JP"])
 def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
     got = flags({"jurisdiction": place, "age_years": 40})
     assert got[f"legal:banned:{place}:kratom"] == "contraindicated"
@@ -157,16 +169,70 @@ def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
 
 
 def test_rows_reported_but_not_verified_still_need_the_clinicians_check():
-    for place in ("SG", "SE", "JP"):
+    for place in ("SG", "SE", "KR"):
         got = flags({"jurisdiction": place, "age_years": 40})
         assert got[f"legal:unverified:{place}:kratom"] == "major"
 
 
-@pytest.mark.parametrize("place", ["AU", "BE", "CA"])
+@pytest.mark.parametrize("place", ["AU", "BE", "CA", "IT"])
 def test_melatonin_rows_give_the_rules_for_information(place):
     got = flags({"substances": ["melatonin"], "jurisdiction": place, "age_years": 40})
     assert got[f"legal:rules:{place}:melatonin"] == "info"
     assert f"legal:unverified:{place}:melatonin" not in got
+
+
+class TestRowsVerifiedInTheSecondPass:
+    """Rows checked on 2026-11-30 after the first 18: each through `screen`."""
+
+    def test_virginia_before_its_act_still_needs_the_clinicians_check(self):
+        got = flags({"jurisdiction": "US-VA", "on": "2023-06-30", "age_years": 40})
+        assert got["legal:unverified:US-VA:kratom"] == "major"
+
+    def test_the_federal_row_alone_raises_nothing_once_verified(self):
+        # Not controlled federally; FDA's position is in the row's summary.
+        got = flags({"jurisdiction": "US", "age_years": 40})
+        assert not any(code.startswith("legal:") for code in got)
+
+    def test_korea_controls_7oh_products(self):
+        got = seven_oh("KR", "2026-12-01")
+        assert got["legal:banned:KR:seven_oh"] == "contraindicated"
+        # The leaf's own listing was not confirmed: the clinician checks it.
+        assert got["legal:unverified:KR:kratom"] == "major"
+
+    def test_leaf_kratom_in_korea_is_not_reported_as_a_ban(self):
+        got = flags({"jurisdiction": "KR", "age_years": 40})
+        assert "legal:banned:KR:kratom" not in got
+
+    def test_japan_no_longer_rests_on_a_vendor_page(self):
+        row = LegalStatus.objects.get(jurisdiction__code="JP", substance="kratom")
+        assert "vendor-japan-kratom-2024" not in {s.key for s in row.sources.all()}
+
+
+class TestRowsVerifiedInTheThirdPass:
+    """Nevada, Oregon and Oklahoma from their statutes; Virginia's start from its Constitution."""
+
+    def test_oklahoma_before_its_act_still_needs_the_clinicians_check(self):
+        got = flags({"jurisdiction": "US-OK", "on": "2021-10-31", "age_years": 40})
+        assert got["legal:unverified:US-OK:kratom"] == "major"
+
+    def test_oklahoma_rule_names_the_current_7oh_limit(self):
+        row = LegalStatus.objects.get(jurisdiction__code="US-OK", effective_from="2021-11-01")
+        assert "1 %" in row.seven_oh_rule
+
+    def test_nevada_and_oregon_no_longer_rest_on_vendor_pages(self):
+        for place in ("US-NV", "US-OR"):
+            row = LegalStatus.objects.get(jurisdiction__code=place, substance="kratom")
+            assert "vendor-legality-pages" not in {s.key for s in row.sources.all()}, place
+
+    def test_virginia_start_date_cites_the_constitution(self):
+        row = LegalStatus.objects.get(jurisdiction__code="US-VA", effective_from="2023-07-01")
+        assert "va-const-art4-s13" in {s.key for s in row.sources.all()}
+
+    @pytest.mark.parametrize("on", ["2026-07-01", "2026-12-01"])
+    def test_federal_7oh_notice_of_intent_is_not_treated_as_a_ban(self, on):
+        got = seven_oh("US", on)
+        assert "legal:banned:US:seven_oh" not in got
+        assert got["legal:unverified:US:seven_oh"] == "major"
 
 
 class TestTheTableItself:
@@ -205,7 +271,14 @@ class TestTheTableItself:
         data = json.loads((files.CONTENT_DIR / "sources.json").read_text())
         keys = [s["key"] for s in data]
         assert len(keys) == len(set(keys))
-        for key in ("fl-sb136-2023-bill-text", "oh-oac-4729-9-1-01-1", "cdph-kratom-7oh-2025"):
+        for key in (
+            "fl-sb136-2023-bill-text",
+            "oh-oac-4729-9-1-01-1",
+            "cdph-kratom-7oh-2025",
+            "nv-nrs-597-998",
+            "ok-63-1-1432-4-westlaw",
+            "va-const-art4-s13",
+        ):
             assert next(s for s in data if s["key"] == key)["url"].startswith("http")
 
 

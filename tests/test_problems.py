@@ -141,14 +141,16 @@ CASES = [
     ),
     (
         {"substances": M, "medications": ["nifedipine"]},
-        {"problem:blood-pressure": ("moderate", {"interaction:melatonin:antihypertensives"})},
+        # Issue 17: the trial was of nifedipine, which now has its own row.
+        {"problem:blood-pressure": ("moderate", {"interaction:melatonin:nifedipine"})},
         [],
     ),
     (
         {"substances": M, "medications": ["metformin 500 mg"], "factors": ["diabetes"]},
         {
+            # Issue 17: factor and interaction graded alike (minor) on the same study.
             "problem:blood-glucose": (
-                "moderate",
+                "minor",
                 {"variability:diabetes:melatonin", "interaction:melatonin:diabetes-medicines"},
             )
         },
@@ -361,8 +363,10 @@ PATIENT_ANSWERS = {
         "stimulant_use": "no",
         "kratom_interacting_medicines": "yes",
         "melatonin_interacting_medicines": "no",
+        "kratom_serotonergic_medicines": "yes",
         "prescriber_consulted": "no",
         "kratom_melatonin_combined": "undecided",
+        "combination_expected_benefit": "no",
     },
     "individual_variability": {
         "pregnancy_status": "no",
@@ -377,9 +381,11 @@ PATIENT_ANSWERS = {
         "kratom_for_withdrawal": "no",
         "kratom_dependence_signs": "no",
         "sensitivity_history": "no",
+        "kratom_adverse_effects": "no",
         "long_qt_or_arrhythmia": "no",
         "autoimmune_or_immunosuppressed": "no",
         "diabetes": "no",
+        "sleep_problem_reason": "no",
     },
     "legal_verification": {
         "jurisdiction": "US-TX",
@@ -405,6 +411,7 @@ PATIENT_ANSWERS = {
     },
     "plan_and_monitoring": {
         "advice_given": ["consult_prescriber", "avoid_sedative_mix", "tested_products_only"],
+        "use_after_advice": "will_use_despite_advice",
         "start_low_plan": "no",
         "monitoring_plan": ["liver_signs", "sedation_breathing"],
         "warning_signs_explained": "yes",

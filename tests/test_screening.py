@@ -22,6 +22,7 @@ OPIOID = ("interaction:kratom:opioid-agonists", "major")
 BENZO = ("interaction:kratom:benzodiazepines", "major")
 FLUVOX = ("interaction:melatonin:fluvoxamine", "major")
 COMBO = ("combination:kratom:melatonin", "moderate")
+VKA = ("interaction:melatonin:vitamin-k-antagonists", "moderate")
 
 # (intake, flags that must be raised (code, severity), codes that must not be raised)
 CASES = [
@@ -113,20 +114,19 @@ CASES = [
         [("interaction:melatonin:oestrogens", "moderate")],
         [],
     ),
+    # Issue 17: the warfarin reports grade vitamin K antagonists moderate; the rest of the
+    # anticoagulants, never studied, are minor.
     (
         {"substances": M, "medications": ["warfarin 5 mg"]},
-        [("interaction:melatonin:anticoagulants", "moderate")],
+        [VKA, ("interaction:melatonin:anticoagulants", "minor")],
         [],
     ),
-    (
-        {"substances": M, "medications": ["Coumadin"]},
-        [("interaction:melatonin:anticoagulants", "moderate")],
-        [],
-    ),
+    ({"substances": M, "medications": ["Coumadin"]}, [VKA], []),
+    # Issue 17: the trial was of nifedipine; other antihypertensives are graded minor.
     (
         {"substances": M, "medications": ["nifedipine"]},
-        [("interaction:melatonin:antihypertensives", "moderate")],
-        [],
+        [("interaction:melatonin:nifedipine", "moderate")],
+        ["interaction:melatonin:antihypertensives"],
     ),
     (
         {"substances": M, "medications": ["metformin 500 mg"]},
@@ -211,8 +211,9 @@ CASES = [
         [],
     ),
     (
+        # Issue 17: graded minor like the diabetes-medicines row (the same study).
         {"substances": M, "factors": ["diabetes"]},
-        [("variability:diabetes:melatonin", "moderate")],
+        [("variability:diabetes:melatonin", "minor")],
         [],
     ),
     ({"substances": KM}, [COMBO], []),

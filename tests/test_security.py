@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLResolver, get_resolver, reverse
 
-from checklists.models import Team
+from checklists.models import LegalStatus, Team
 from checklists.request_id import REQUEST_ID_HEADER
 
 from .conftest import HttpsClient, login
@@ -179,6 +179,10 @@ def sample_urls(objects) -> dict[str, str]:
         # A missing proposal: a GET is refused (405), a POST answers 404 or the login.
         "admin:checklists_knowledge_decide": reverse(
             "admin:checklists_knowledge_decide", args=[0, "approve"]
+        ),
+        "admin:checklists_legalstatus_reverify": reverse(
+            "admin:checklists_legalstatus_reverify",
+            args=[LegalStatus.objects.values_list("pk", flat=True).first() or 0],
         ),
     }
     # Every model in the admin has the same five pages and a redirect; its first row (or

@@ -13,6 +13,6 @@ knowledge, legal and lab tables), proposals (their review) and people (teams, th
 trail).
 """
 
-from . import content, knowledge, people, proposals, versions
+from . import content, knowledge, people, proposals, releases, versions
 
-__all__ = ["content", "knowledge", "people", "proposals", "versions"]
+__all__ = ["content", "knowledge", "people", "proposals", "releases", "versions"]

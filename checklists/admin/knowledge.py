@@ -21,6 +21,7 @@ from ..models import (
     SubstanceAlias,
     VariabilityRule,
 )
+from .legal import ReverifyMixin
 from .proposing import ProposeInsteadOfSaveMixin
 
 
@@ -100,7 +101,7 @@ class JurisdictionAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
 
 
 @admin.register(LegalStatus)
-class LegalStatusAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
+class LegalStatusAdmin(ReverifyMixin, ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     list_display = [
         "jurisdiction",
         "substance",

@@ -3,6 +3,7 @@ the diff between versions and the page of content past its review-by date."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
@@ -16,12 +17,18 @@ from .. import audit
 from ..access import can_edit_content, can_publish_content, can_take_workflow_step
 from ..authoring import workflow
 from ..authoring.diff import diff_versions
-from ..authoring.validation import overdue_content, validate_version
+from ..authoring.validation import (
+    STALE_WARNING_DAYS,
+    legal_rows_going_stale,
+    overdue_content,
+    validate_version,
+)
 from ..forms.filters import VersionDiffForm
 from ..models import (
     TemplateVersion,
 )
 from .content import SectionInline
+from .legal import reverify_url
 
 
 @admin.register(TemplateVersion)
@@ -222,12 +229,19 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         groups = overdue_content(today)
         for group in groups:
             group.links = [(row, self._admin_url(row)) for row in group.rows]
+        going_stale = legal_rows_going_stale(today)
         context = {
             **self.admin_site.each_context(request),
             "title": "Content past its review-by date",
             "opts": self.model._meta,
             "today": today,
             "groups": groups,
+            "stale_days": settings.LEGAL_STALE_DAYS,
+            "warning_days": STALE_WARNING_DAYS,
+            "going_stale": [
+                (row, self._admin_url(row), reverify_url(row), row.is_stale(today))
+                for row in going_stale
+            ],
         }
         return TemplateResponse(request, "admin/checklists/overdue.html", context)
 

@@ -362,26 +362,32 @@ def _load_statuses(
         where = f"legal row {row['jurisdiction']}/{row['substance']}/{row.get('effective_from')}"
         if row["jurisdiction"] not in places:
             raise ContentError(f"{where}: unknown jurisdiction")
-        status, did = _upsert(
-            LegalStatus,
-            {
-                "jurisdiction": places[row["jurisdiction"]],
-                "substance": row["substance"],
-                "effective_from": _as_date(row.get("effective_from")),
-            },
-            {
-                "status": row["status"],
-                "minimum_age": row.get("minimum_age"),
-                "seven_oh_rule": row.get("seven_oh_rule", ""),
-                "effective_to": _as_date(row.get("effective_to")),
-                "summary": row["summary"],
-                "verified_on": _as_date(row["verified_on"]),
-                "verified_by": row["verified_by"],
-                "reviewed_on": _as_date(row.get("reviewed_on")),
-                "review_by": _as_date(row.get("review_by")),
-            },
-        )
-        _set_sources(status, row["sources"], sources, where)
+        key = {
+            "jurisdiction": places[row["jurisdiction"]],
+            "substance": row["substance"],
+            "effective_from": _as_date(row.get("effective_from")),
+        }
+        values = {
+            "status": row["status"],
+            "minimum_age": row.get("minimum_age"),
+            "seven_oh_rule": row.get("seven_oh_rule", ""),
+            "effective_to": _as_date(row.get("effective_to")),
+            "summary": row["summary"],
+            "verified_on": _as_date(row["verified_on"]),
+            "verified_by": row["verified_by"],
+            "reviewed_on": _as_date(row.get("reviewed_on")),
+            "review_by": _as_date(row.get("review_by")),
+        }
+        # A row re-verified in the admin since the file's check (a second editor approved
+        # it) keeps that newer check and its sources: a deploy never moves it back.
+        stored = LegalStatus.objects.filter(**key).only("verified_on").first()
+        newer_check = stored is not None and stored.verified_on > values["verified_on"]
+        if newer_check:
+            for name in ("verified_on", "verified_by", "reviewed_on", "review_by"):
+                del values[name]
+        status, did = _upsert(LegalStatus, key, values)
+        if not newer_check:
+            _set_sources(status, row["sources"], sources, where)
         changed += did
     return changed
 

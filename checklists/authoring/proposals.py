@@ -6,11 +6,13 @@ with the approve permission, never the proposer, approves it. Approval re-reads 
 under a lock, refuses if it no longer holds the values the proposal was made against, and
 writes it in the same transaction as the decision and its audit event; the reference-data
 stamp changes with it (refdata.py), so the next screening uses it. Each step records its
-audit event. The loaders of `load_default_content` write directly: they are the deploy's
-reviewed data files, audited as "content loaded".
+audit event. The deploy's data files reach the tables through releases (release.py): directly
+on a new installation, otherwise once an editor approves them.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from .. import audit
 from ..access import can_approve_knowledge, can_propose_knowledge, can_withdraw_knowledge
-from ..models import AuditEvent, KnowledgeChange
+from ..models import AuditEvent, KnowledgeChange, LegalStatus
 from .knowledge_values import apply_values, changed_fields, model_for, row_values
 from .workflow import WorkflowRefused
 
@@ -81,6 +83,58 @@ def propose_change(
     )
     _event(AuditEvent.Action.KNOWLEDGE_PROPOSED, change, user, ip)
     return change
+
+
+# A re-verified row is due for review again this long after the check (the data files'
+# rule for settled statutes; README of content/legal).
+REVERIFIED_REVIEW_DAYS = 180
+
+
+def propose_reverification(
+    *,
+    user,
+    row: LegalStatus,
+    sources: list,
+    checked_on: datetime.date,
+    note: str,
+    ip: str | None = None,
+) -> KnowledgeChange:
+    """Propose that a legal row still says what the law says: its sources, the day they
+    were read and what they say. Like any knowledge change it is applied only when a
+    second editor approves it, so the row's verification date (which decides whether
+    screening asks the clinician's own check) never moves on one person's word.
+
+    Refused: no source, no note, a date in the future or before the row's current check."""
+    _refuse_unless(can_propose_knowledge(user), "Only content editors can propose changes.")
+    note = (note or "").strip()
+    _refuse_unless(bool(sources), "Name the source you read (a statute, rule or regulator).")
+    _refuse_unless(bool(note), "Say what the source says, in your own words.")
+    _refuse_unless(checked_on <= timezone.localdate(), "The date checked cannot be in the future.")
+    stored = LegalStatus.objects.filter(pk=row.pk).first()
+    _refuse_unless(stored is not None, "This row no longer exists.")
+    _refuse_unless(
+        checked_on >= stored.verified_on,
+        f"The row was already verified on {stored.verified_on.isoformat()}; a re-verification "
+        "cannot be older than that.",
+    )
+    keys = ", ".join(sorted(s.key for s in sources))
+    proposed = {
+        **row_values(stored),
+        "sources": sorted(s.pk for s in sources),
+        "verified_on": checked_on.isoformat(),
+        "verified_by": f"Re-verified against {keys}; checked {checked_on.isoformat()}"[:120],
+        "verification_note": note,
+        "reviewed_on": checked_on.isoformat(),
+        "review_by": (checked_on + datetime.timedelta(days=REVERIFIED_REVIEW_DAYS)).isoformat(),
+    }
+    return propose_change(
+        user=user,
+        row=stored,
+        kind=Kind.CHANGE,
+        proposed=proposed,
+        reason=f"Re-verified on {checked_on.isoformat()} against {keys}: {note}",
+        ip=ip,
+    )
 
 
 def _lock(change: KnowledgeChange) -> KnowledgeChange:

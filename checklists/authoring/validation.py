@@ -234,3 +234,18 @@ def overdue_content(
         if rows is not None:
             groups.append(OverdueGroup(entry, list(rows)))
     return groups
+
+
+# Legal rows going stale: screening asks the clinician's own check of the law for a row
+# verified more than LEGAL_STALE_DAYS before the checklist (screening/rules/legal.py). The
+# overdue page lists the rows that reach that age within this many days, or have already,
+# so an editor can re-verify them before every kratom screen there raises the check.
+STALE_WARNING_DAYS = 30
+
+
+def legal_rows_going_stale(on: datetime.date, *, within_days: int = STALE_WARNING_DAYS) -> list:
+    """Legal rows stale on `on` or within `within_days` after it (oldest first), each
+    still in force then; rows marked unclear are left out (LegalStatusQuerySet.stale_by)."""
+    model = apps.get_model("checklists.LegalStatus")
+    horizon = on + datetime.timedelta(days=within_days)
+    return list(model.objects.stale_by(horizon))

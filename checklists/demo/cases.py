@@ -163,7 +163,9 @@ def fill_response_section(response, section, user, rng) -> None:
     values = {}
     for item in section.items.order_by("position"):
         if condition_holds(item.show_when, answers):
-            values[item.key] = synthetic_value(item, rng, response.case)
+            # The new value, not the amended revision's, decides the items after it (a
+            # required item shown by it must be answered too).
+            values[item.key] = answers[item.key] = synthetic_value(item, rng, response.case)
     save_section(
         response=response,
         section=section,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checklists', '0013_legal_status_sale_prohibited'),
+        ('checklists', '0016_content_release'),
     ]
 
     operations = [

@@ -31,12 +31,15 @@ from .knowledge import (
 )
 from .legal import Jurisdiction, LegalStatus
 from .proposals import DecidedProposalError, KnowledgeChange
+from .releases import ContentRelease, DecidedReleaseError
 from .stamp import ReferenceDataStamp
 from .suppliers import CertificateOfAnalysis, LabLimit, Lot, Product, Supplier
 
 __all__ = [
     "AmendmentRequest",
     "ReferenceDataStamp",
+    "ContentRelease",
+    "DecidedReleaseError",
     "CertificateOfAnalysis",
     "DecidedProposalError",
     "Jurisdiction",

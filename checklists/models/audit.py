@@ -135,6 +135,9 @@ class AuditEvent(models.Model):
         KNOWLEDGE_APPROVED = "knowledge_approved", "Knowledge change approved"
         KNOWLEDGE_REJECTED = "knowledge_rejected", "Knowledge change rejected"
         KNOWLEDGE_WITHDRAWN = "knowledge_withdrawn", "Knowledge change withdrawn"
+        RELEASE_RECORDED = "release_recorded", "Knowledge release waiting for approval"
+        RELEASE_APPLIED = "release_applied", "Knowledge release approved and loaded"
+        RELEASE_REJECTED = "release_rejected", "Knowledge release rejected"
         CONTENT_RETIRE_PROPOSED = "content_retire_proposed", "Retirement proposed"
         CONTENT_RETIRE_CANCELLED = "content_retire_cancelled", "Retirement cancelled"
         COA_REFUSED = "coa_refused", "COA upload refused"
@@ -194,5 +197,7 @@ def _concerns(people) -> Q:
 
 # About content and knowledge: no patient and no team, so every auditor sees them.
 SITE_WIDE_ACTIONS = sorted(
-    action for action in AuditEvent.Action.values if action.startswith(("content_", "knowledge_"))
+    action
+    for action in AuditEvent.Action.values
+    if action.startswith(("content_", "knowledge_", "release_"))
 )

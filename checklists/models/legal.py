@@ -51,6 +51,20 @@ class LegalStatusQuerySet(ReferenceDataQuerySet):
             Q(effective_to__isnull=True) | Q(effective_to__gte=day),
         )
 
+    def stale_by(self, day: datetime.date) -> LegalStatusQuerySet:
+        """Rows that will be stale on `day` (verified more than LEGAL_STALE_DAYS before it)
+        and still in force then or later: a law that ended is history, not re-verified.
+        Rows marked unclear are left out: their caution comes from the status, whatever
+        the date, and the fix is a change of the row, not a re-verification."""
+        oldest_fresh = day - datetime.timedelta(days=settings.LEGAL_STALE_DAYS)
+        return (
+            self.filter(verified_on__lt=oldest_fresh)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+            .exclude(status=LegalStatus.Status.UNCLEAR)
+            .select_related("jurisdiction")
+            .order_by("verified_on", "jurisdiction__code", "substance")
+        )
+
 
 class LegalStatus(models.Model):
     class Substance(models.TextChoices):
@@ -81,6 +95,11 @@ class LegalStatus(models.Model):
     sources = models.ManyToManyField(Source, related_name="+")
     verified_on = models.DateField()
     verified_by = models.CharField(max_length=120)
+    # What the last re-verification found in its source (an editor's "re-verify" action,
+    # approved by a second editor); the data files do not carry it.
+    verification_note = models.TextField(
+        blank=True, help_text="What the source said at the last check, in our own words."
+    )
     reviewed_on = models.DateField(null=True, blank=True)
     review_by = models.DateField(null=True, blank=True)
 
@@ -105,3 +124,9 @@ class LegalStatus(models.Model):
     def is_stale(self, on: datetime.date) -> bool:
         """Verified longer ago than LEGAL_STALE_DAYS before `on`."""
         return (on - self.verified_on).days > settings.LEGAL_STALE_DAYS
+
+    @property
+    def stale_from(self) -> datetime.date:
+        """The first day on which `is_stale` holds: screening asks the clinician's own check
+        of the law from then on."""
+        return self.verified_on + datetime.timedelta(days=settings.LEGAL_STALE_DAYS + 1)

@@ -3,14 +3,14 @@
 rapidfuzz's `fuzz.ratio` (an edit-distance similarity from 0 to 100, in C) compares each
 run of words in the medicine with every known name, normalised as the names are. The
 cut-off was chosen by testing real misspellings and unrelated words against the starter
-knowledge (1,034 names; tests/test_matching.py keeps the cases): a letter dropped or added
+knowledge (1,323 names; tests/test_matching.py keeps the cases): a letter dropped or added
 in a name of four letters or more, or one wrong letter in a name of six or more, scores 83
 or higher ("ambian" → Ambien 83.3, "kratum" → kratom 83.3, "xanx" → Xanax 88.9,
 "sertralin" → sertraline 94.7), while words that name nothing known
 score 80 at most ("pain" → Zapain 80.0, "calcium" → Valium 76.9, "biotin" → Isoptin 76.9,
 "glucosamine" → lacosamide 76.2, "vitamin d" → Ritalin 71.4). 82 sits between the two.
 Letters swapped across a name are missed ("fentynal" → fentanyl 75.0): a hint, not a net.
-Nothing is screened on a suggestion. About 0.5 to 1 ms per unmatched medicine.
+Nothing is screened on a suggestion. About 0.4 to 1.2 ms per unmatched medicine.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ...authoring import bundle, files, loaders
+from ...authoring import bundle, files, loaders, release
 from ...roles import ensure_roles
 
 
 class Command(BaseCommand):
     help = (
-        "Load the default checklist, its sources and the roles. Idempotent: a second run "
-        "changes nothing; a changed checklist file becomes a new draft version."
+        "Load the default checklist, its sources, the knowledge and the roles. Idempotent: a "
+        "second run changes nothing; a changed checklist file becomes a new draft version, "
+        "and changed knowledge files a release waiting for an editor's approval."
     )
 
     def handle(self, *args, **options):
@@ -19,14 +20,12 @@ class Command(BaseCommand):
                 changed = bundle.load_sources(files.read_json(directory / "sources.json"))
                 data = files.read_json(directory / "default_checklist.json")
                 version, created = loaders.load_template(data)
-                knowledge = loaders.load_knowledge()
-                legal = loaders.load_legal()
-                limits = loaders.load_lab_limits()
+                outcome = release.record_release(directory)
                 loaders.record_loaded(
                     sources=changed,
-                    knowledge=knowledge,
-                    legal=legal,
-                    lab_limits=limits,
+                    knowledge=outcome.rows,
+                    release=outcome.release.digest,
+                    release_outcome=outcome.what,
                     template=version.template.slug,
                     version=version.number,
                     version_created=created,
@@ -34,9 +33,7 @@ class Command(BaseCommand):
         except files.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
-        self.stdout.write(f"Knowledge: {knowledge} rows added or updated.")
-        self.stdout.write(f"Legal status: {legal} rows added or updated.")
-        self.stdout.write(f"Lab limits: {limits} rows added or updated.")
+        self.stdout.write(self._release_line(outcome))
         if created:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -48,3 +45,23 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{version.template.title}: unchanged (matches version {version.number})."
             )
+
+    @staticmethod
+    def _release_line(outcome: release.Outcome) -> str:
+        found = outcome.release
+        if outcome.what == "loaded":
+            return f"Knowledge: {outcome.rows} rows loaded ({found})."
+        if outcome.what == "unchanged":
+            return f"Knowledge: unchanged (the files are {found}, already loaded)."
+        if outcome.what == "recorded":
+            return (
+                f"Knowledge: the files changed; {found} waits for an editor's approval "
+                f"(admin, Knowledge releases: {found.change_count()} rows to review). "
+                "Screening uses the knowledge loaded until then."
+            )
+        if outcome.what == "pending":
+            return f"Knowledge: {found} still waits for an editor's approval."
+        return (
+            f"Knowledge: {found} was rejected by {found.decided_by} on "
+            f"{found.decided_at:%Y-%m-%d} ({found.comment}); not recorded again."
+        )

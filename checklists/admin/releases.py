@@ -1,0 +1,121 @@
+"""Knowledge releases: the list, one release's changes file by file, and its decision
+(approve, which loads it, or reject) by POST through authoring/release.py.
+
+Releases are recorded by `load_default_content`, never added, edited or deleted here."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .. import audit
+from ..access import can_decide_release
+from ..authoring import release as releases
+from ..authoring.workflow import WorkflowRefused
+from ..forms.knowledge import DecisionForm
+from ..models import ContentRelease
+
+STEPS = [("approve", "Approve and load"), ("reject", "Reject")]
+
+
+@admin.register(ContentRelease)
+class ContentReleaseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "recorded_at", "decided_by", "decided_at", "rows_loaded"]
+    list_filter = ["status"]
+    list_select_related = ["decided_by"]
+    ordering = ["-recorded_at", "-id"]
+    actions = None
+    # The files are large: the list never reads them.
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("files")
+
+    def has_add_permission(self, request):
+        return False  # recorded by load_default_content
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided by the buttons, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        decide = path(
+            "<int:object_id>/decide/<slug:step>/",
+            self.admin_site.admin_view(self.decide_view),
+            name="checklists_release_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """One release: when it was recorded, what it changes, and the buttons."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        release = self._get(object_id)
+        allowed = can_decide_release(request.user, release)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(release).capitalize(),
+            "opts": self.opts,
+            "release": release,
+            "files": sorted(release.changes.get("files", {}).items()),
+            "first_comparison": release.changes.get("earlier") is None,
+            "current": ContentRelease.objects.current(),
+            "form": DecisionForm(),
+            "steps": [
+                (reverse("admin:checklists_release_decide", args=[release.pk, step]), label)
+                for step, label in STEPS
+                if allowed
+            ],
+        }
+        return TemplateResponse(request, "admin/checklists/contentrelease/review.html", context)
+
+    def decide_view(self, request, object_id: int, step: str):
+        """POST only (with the admin's CSRF check): approve or reject."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if step not in releases.SERVICES:
+            raise Http404("No such step.")
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        release = self._get(object_id)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors.get("comment", ["Check the comment."])))
+            return redirect("admin:checklists_contentrelease_change", release.pk)
+        try:
+            done = releases.SERVICES[step](
+                release=release,
+                user=request.user,
+                comment=form.cleaned_data["comment"],
+                ip=audit.client_ip(request),
+            )
+        except WorkflowRefused as refusal:
+            for reason in refusal.reasons:
+                messages.error(request, reason)
+        else:
+            messages.success(request, _decided_message(done))
+        return redirect("admin:checklists_contentrelease_change", release.pk)
+
+    @staticmethod
+    def _get(object_id) -> ContentRelease:
+        if not str(object_id).isdigit() or int(object_id) > 2**62:
+            raise Http404("No such release.")
+        found = ContentRelease.objects.select_related("decided_by").filter(pk=object_id).first()
+        if found is None:
+            raise Http404("No such release.")
+        return found
+
+
+def _decided_message(release: ContentRelease) -> str:
+    if release.status == ContentRelease.Status.APPLIED:
+        return (
+            f"{str(release).capitalize()}: approved and loaded ({release.rows_loaded} rows). "
+            "Clinicians' next screening uses it."
+        )
+    return f"{str(release).capitalize()}: rejected. The knowledge is unchanged."
