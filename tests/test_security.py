@@ -180,6 +180,9 @@ def sample_urls(objects) -> dict[str, str]:
         "admin:checklists_knowledge_decide": reverse(
             "admin:checklists_knowledge_decide", args=[0, "approve"]
         ),
+        "admin:checklists_release_decide": reverse(
+            "admin:checklists_release_decide", args=[0, "approve"]
+        ),
         "admin:checklists_legalstatus_reverify": reverse(
             "admin:checklists_legalstatus_reverify",
             args=[LegalStatus.objects.values_list("pk", flat=True).first() or 0],
