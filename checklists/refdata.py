@@ -66,6 +66,8 @@ MODELS = (
 )
 M2M_TABLES = (
     Substance.classes.through,
+    Substance.ingredients.through,
+    Substance.sources.through,
     InteractionRule.sources.through,
     VariabilityRule.sources.through,
     LegalStatus.sources.through,

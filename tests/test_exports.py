@@ -141,7 +141,7 @@ Started 2026-11-20 09:00 UTC by clinician
   Advice: Advise against use in pregnancy.
   Sources: Kratom for pain and sleep
   Acknowledged by clinician on 2026-11-20 10:00 UTC: Discussed; advised the patient against it.
-- [Information] oxycodone: medicines not checked against the knowledge base
+- [Moderate] oxycodone: medicines not checked against the knowledge base
   Advice: This medicine did not match any name the knowledge base holds. Check it for \
 interactions with kratom and melatonin yourself (pharmacist, interaction reference) and record \
 what you found in the notes.

@@ -240,7 +240,7 @@ CASES = [
     ),
     (
         {"substances": K, "medications": ["zzyzx 10 mg"]},
-        {"problem:unchecked-medicines": ("info", {"medication:unmatched:zzyzx-10-mg"})},
+        {"problem:unchecked-medicines": ("moderate", {"medication:unmatched:zzyzx-10-mg"})},
         [],
     ),
     ({"substances": KM}, {CNS: ("moderate", {"combination:kratom:melatonin"})}, []),

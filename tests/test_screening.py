@@ -157,7 +157,7 @@ CASES = [
     # A name that matches nothing is reported, never dropped.
     (
         {"substances": K, "medications": ["zzyzx 10 mg"]},
-        [("medication:unmatched:zzyzx-10-mg", "info")],
+        [("medication:unmatched:zzyzx-10-mg", "moderate")],
         [],
     ),
     ({"substances": K, "medications": ["ibuprofen 400 mg", "oxycodone"]}, [OPIOID], []),

@@ -1,4 +1,4 @@
-"""The knowledge tables in the admin: substances and their names, interaction and
+"""The knowledge tables in the admin: substances, products and their names, interaction and
 variability rules, places and their legal status, lab limits; each with its history.
 
 Each page proposes rather than saves (proposing.py): a second editor approves a change
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..forms.knowledge import AliasFormSet
+from ..forms.knowledge import AliasFormSet, SubstanceProposalForm
 from ..models import (
     CombinationRule,
     InteractionRule,
@@ -34,11 +34,23 @@ class SubstanceAliasInline(admin.TabularInline):
 
 @admin.register(Substance)
 class SubstanceAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
-    list_display = ["name", "key", "kind"]
+    """Substances, classes and products (issue 17: a product lists its ingredients and the
+    label they were checked against; the form says what a product needs)."""
+
+    form = SubstanceProposalForm
+    list_display = ["name", "key", "kind", "review_by"]
     list_filter = ["kind", "classes"]
-    search_fields = ["name", "key", "aliases__name"]
-    filter_horizontal = ["classes"]
+    search_fields = ["name", "key", "aliases__name", "ingredients__name"]
+    filter_horizontal = ["classes", "ingredients", "sources"]
     inlines = [SubstanceAliasInline]
+    fieldsets = [
+        (None, {"fields": ["key", "name", "kind", "classes"]}),
+        (
+            "Product: ingredients and the label they were checked against",
+            {"fields": ["ingredients", "sources", "source_says", "reviewed_on", "review_by"]},
+        ),
+        (None, {"fields": ["proposal_reason"]}),
+    ]
 
 
 class RuleAdminMixin:

@@ -2,7 +2,8 @@
 
 A row's values are a JSON object: each editable field by name (dates as ISO strings,
 foreign keys as primary keys), each many-to-many field as the sorted list of its primary
-keys, and for a substance its names as the sorted list "aliases". The same function reads
+keys (a product's `ingredients` among them, issue 17), and for a substance its names as
+the sorted list "aliases". The same function reads
 a stored row and an admin form, so "the row still has the values it was proposed against"
 is a plain equality, and a proposal shows as a before/after of the fields that differ.
 """
@@ -112,6 +113,7 @@ def apply_values(instance, values: dict[str, Any]) -> list[str]:
     reasons = _validation_reasons(instance)
     if isinstance(instance, Substance):
         reasons += _alias_reasons(instance, values.get(ALIASES, []))
+        reasons += _ingredient_reasons(instance, values)
     if reasons:
         return reasons
     instance.save()
@@ -146,6 +148,15 @@ def _alias_reasons(substance: Substance, names: list[str]) -> list[str]:
         f"Names: {wanted[alias.normalised]!r} already names {alias.substance}."
         for alias in taken.select_related("substance")
     ]
+
+
+def _ingredient_reasons(substance: Substance, values: dict[str, Any]) -> list[str]:
+    """A product's ingredients, classes and sources as proposed, by the model's one rule
+    (issue 17): the many-to-many values are pks here, not yet written."""
+    ingredients = Substance.objects.filter(pk__in=values.get("ingredients", []))
+    return substance.ingredient_problems(
+        ingredients, values.get("classes", []), values.get("sources", [])
+    )
 
 
 def _write_aliases(substance: Substance, names: list[str]) -> None:

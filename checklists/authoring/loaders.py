@@ -204,12 +204,12 @@ def _as_date(value: str | None):
 def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
     """Insert or update substances, names, classes and rules; returns rows changed.
 
-    Reads `problems.json`, `substances.json`, `interactions.json`, `variability.json`
-    and `combinations.json` from
+    Reads `problems.json`, `substances.json`, `products.json` (issue 17),
+    `interactions.json`, `variability.json` and `combinations.json` from
     `directory` (by default checklists/content/knowledge/). Idempotent: a second run
     with the same files changes nothing.
     """
-    from . import catalogue  # it reuses this module's helpers
+    from . import catalogue, products  # they reuse this module's helpers
 
     substances_data = read_json(directory / "substances.json")
     sources = {s.key: s for s in Source.objects.all()}
@@ -226,6 +226,7 @@ def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
     for row in substances_data:
         changed += _load_names(by_key[row["key"]], row, taken)
         changed += _load_classes(by_key[row["key"]], row, by_key)
+    changed += products.load_products(directory, by_key, sources, taken)
     changed += _load_interactions(
         read_json(directory / "interactions.json"), by_key, sources, problems
     )

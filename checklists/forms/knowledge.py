@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.forms.models import BaseInlineFormSet
 
-from ..models import SubstanceAlias, normalise_name
+from ..models import Substance, SubstanceAlias, normalise_name
 from .fields import PlainTextField
 
 REASON_HELP = (
@@ -28,6 +28,23 @@ class KnowledgeProposalForm(forms.ModelForm):
     """The admin form of a knowledge table, with the reason its proposal needs."""
 
     proposal_reason = ProposalReasonField()
+
+
+class SubstanceProposalForm(KnowledgeProposalForm):
+    """A substance's admin form: a product's ingredients, classes and sources are checked
+    by the model's rule (issue 17) when the editor saves, not only at approval."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind"):
+            row = Substance(pk=self.instance.pk, kind=cleaned["kind"])
+            for reason in row.ingredient_problems(
+                cleaned.get("ingredients") or [],
+                cleaned.get("classes") or [],
+                cleaned.get("sources") or [],
+            ):
+                self.add_error(None, reason)
+        return cleaned
 
 
 class ProposalReasonForm(forms.Form):

@@ -6,6 +6,7 @@ review dates. The screening engine reads these; it never writes them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -97,11 +98,21 @@ class ReviewedRow(models.Model):
 
 
 class Substance(models.Model):
+    """A drug, botanical or supplement; a class of them; or a product (issue 17): a
+    combination or a brand line that names its ingredients ("Fioricet with Codeine":
+    butalbital, acetaminophen, caffeine, codeine). A medicine that matches a product is
+    screened as each of its ingredients, so a product has no classes of its own, and its
+    ingredient list carries the label it was checked against (sources, review dates)."""
+
     class Kind(models.TextChoices):
         DRUG = "drug", "Drug"
         DRUG_CLASS = "drug_class", "Drug class"
         BOTANICAL = "botanical", "Botanical"
         SUPPLEMENT = "supplement", "Supplement"
+        PRODUCT = "product", "Product (names its ingredients)"
+
+    # What a product may contain: a substance, never a class or another product.
+    INGREDIENT_KINDS = (Kind.DRUG, Kind.BOTANICAL, Kind.SUPPLEMENT)
 
     key = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
@@ -113,15 +124,55 @@ class Substance(models.Model):
         blank=True,
         limit_choices_to={"kind": "drug_class"},
     )
+    ingredients = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="products",
+        blank=True,
+        limit_choices_to={"kind__in": INGREDIENT_KINDS},
+        help_text="Products only: every active ingredient on the label.",
+    )
+    # Products only: the label the ingredient list was checked against, what it says, when.
+    sources = models.ManyToManyField(Source, related_name="+", blank=True)
+    source_says = models.TextField(blank=True)
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_by = models.DateField(null=True, blank=True)
 
     objects = ReferenceDataQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["ingredients", "sources"])
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def ingredient_problems(
+        self, ingredients: Iterable, classes: Iterable, sources: Iterable
+    ) -> list[str]:
+        """Why these ingredients, classes and sources cannot stand for this row (none: they
+        can). The one rule, asked by the loader, the admin's form and a proposal's approval:
+        a product names at least one ingredient, each a substance (not a class, not a
+        product), has no classes of its own and cites its label; any other row names no
+        ingredients."""
+        ingredients = list(ingredients)
+        if self.kind != self.Kind.PRODUCT:
+            if ingredients:
+                return ["Ingredients: only a product lists ingredients."]
+            return []
+        reasons = []
+        if not ingredients:
+            reasons.append("Ingredients: a product names at least one ingredient.")
+        wrong = sorted(
+            s.name for s in ingredients if s.kind not in self.INGREDIENT_KINDS or s.pk == self.pk
+        )
+        if wrong:
+            reasons.append(f"Ingredients: not a substance: {', '.join(wrong)}.")
+        if list(classes):
+            reasons.append("Classes: a product has none of its own; its ingredients' count.")
+        if not list(sources):
+            reasons.append("Sources: cite the label the ingredient list was checked against.")
+        return reasons
 
 
 class SubstanceAlias(models.Model):

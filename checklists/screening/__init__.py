@@ -7,7 +7,8 @@ all call it.
 
 - `intake`: the intake, from the `screen` command's JSON or from a checklist's answers;
 - `knowledge`: the knowledge base as plain values, and what one intake needs of it;
-- `matching`: medicine names as typed to substances;
+- `matching`: medicine names as typed to substances, products and their ingredients;
+- `spelling`: "did you mean" for a name nothing matched;
 - `flags`: what comes out, and its order;
 - `rules/`: one module per family of flags (interactions, variability, legal, lab, and the
   checklist items' own cautions).
@@ -15,7 +16,7 @@ all call it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .flags import NEEDS_ACKNOWLEDGEMENT, Flag, sort_flags
 from .intake import Intake, IntakeError, intake_from_answers, parse_intake
@@ -28,7 +29,7 @@ from .knowledge import (
     load_knowledge,
     load_knowledge_base,
 )
-from .matching import MedicationMatch, match_medication, unmatched_flag
+from .matching import MedicationMatch, agents_named, match_medication, unmatched_flag
 from .problems import fingerprint, fold
 from .reconcile import Reconciliation, reconcile
 from .rules.combinations import combination_flags
@@ -76,10 +77,20 @@ class ScreeningResult:
     # The legal rows in effect at the patient's jurisdiction (and the places above it).
     legal: list[LegalRow] = field(default_factory=list)
     legal_stale_days: int = 90
+    # The agents screened for (those asked about, and those the medicine list shows), and
+    # the medicines that showed each (issue 17: "7-OH tablets" is kratom use).
+    substances: frozenset[str] = frozenset()
+    from_medicines: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def unmatched(self) -> list[str]:
         return [m.typed for m in self.matches if not m.matched]
+
+    @property
+    def suggestions(self) -> dict[str, str]:
+        """'Did you mean': each medicine as typed with the closest known name, where one is
+        close enough (a hint only; nothing is screened on it)."""
+        return {m.typed: m.suggestion for m in self.matches if m.suggestion}
 
 
 def screen(
@@ -94,6 +105,10 @@ def screen(
         base=base,
     )
     matches = [match_medication(text, knowledge) for text in intake.medications]
+    # A kratom or 7-OH product in the medicine list is kratom use, whatever was ticked.
+    from_medicines = agents_named(matches)
+    if set(from_medicines) - intake.substances:
+        intake = replace(intake, substances=intake.substances | set(from_medicines))
     flags = (
         interaction_flags(intake, matches, knowledge)
         + combination_flags(intake, matches, knowledge)
@@ -103,7 +118,7 @@ def screen(
     )
     for match in matches:
         if not match.matched:
-            flags.append(unmatched_flag(match.typed))
+            flags.append(unmatched_flag(match.typed, intake.substances, match.suggestion))
     return ScreeningResult(
         flags=fold(flags, knowledge.problems),
         matches=matches,
@@ -111,4 +126,6 @@ def screen(
         problems=knowledge.problems,
         legal=sorted(knowledge.legal, key=lambda r: (r.depth, r.substance)),
         legal_stale_days=knowledge.legal_stale_days,
+        substances=intake.substances,
+        from_medicines=from_medicines,
     )

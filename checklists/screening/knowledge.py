@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Value
 
 from .. import refdata
 from ..models.content import Source
@@ -26,6 +26,7 @@ from ..models.knowledge import (
     Substance,
     SubstanceAlias,
     VariabilityRule,
+    normalise_name,
 )
 from ..models.legal import Jurisdiction, LegalStatus
 from ..models.suppliers import LabLimit
@@ -34,10 +35,22 @@ from .flags import Flag
 
 @dataclass(frozen=True)
 class SubstanceInfo:
+    """A substance as screening sees it. A product (issue 17) has no classes of its own and
+    lists its `ingredients`; rules see `contents`: the ingredients, or the substance itself."""
+
     pk: int | None
     key: str
     name: str
     classes: frozenset[str]
+    ingredients: tuple[SubstanceInfo, ...] = ()
+
+    @property
+    def contents(self) -> tuple[SubstanceInfo, ...]:
+        return self.ingredients or (self,)
+
+    @property
+    def is_product(self) -> bool:
+        return bool(self.ingredients)
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,11 @@ class Knowledge:
     legal: list[LegalRow] = field(default_factory=list)
     limits: list[Limit] = field(default_factory=list)
     legal_stale_days: int = 90
+    # Issue 17: names with their spaces closed up ("7oh"), each normalised name as written,
+    # and every normalised name in one sequence for "did you mean".
+    compact: dict[str, SubstanceInfo] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)
+    spellings: tuple[str, ...] = ()
 
 
 def _source_titles(row) -> tuple[str, ...]:
@@ -186,6 +204,9 @@ class KnowledgeBase:
     """
 
     names: dict[str, SubstanceInfo]
+    compact: dict[str, SubstanceInfo]
+    written: dict[str, str]
+    spellings: tuple[str, ...]
     interactions: list[Rule]
     variability: list[Rule]
     combinations: list[Rule]
@@ -219,9 +240,12 @@ def load_knowledge_base() -> KnowledgeBase:
     """Read the whole knowledge base, the problems, legal table, lab limits and sources
     (16 queries)."""
     places = list(Jurisdiction.objects.select_related("parent").order_by("code"))
-    names = _names()
+    names, written = _names()
     return KnowledgeBase(
         names=names,
+        compact=_compact(names),
+        written=written,
+        spellings=tuple(names),
         labels={info.key: info.name for info in names.values()},
         interactions=_rules(InteractionRule.objects.annotate_target_key(), "interaction"),
         variability=_rules(VariabilityRule.objects.all(), "variability"),
@@ -236,18 +260,66 @@ def load_knowledge_base() -> KnowledgeBase:
     )
 
 
-def _names() -> dict[str, SubstanceInfo]:
-    """Every alias, normalised, to its substance and the classes it belongs to (2 queries)."""
+def _links():
+    """Every class membership and every product's ingredient, in one query (a union), so
+    that products cost the knowledge base no query of its own: (link, from id, to id, to
+    key, to name) rows."""
+    columns = ("link", "from_substance_id", "to_substance_id", "to_substance__key")
+    classes = Substance.classes.through.objects.annotate(link=Value("class")).values_list(
+        *columns, "to_substance__name"
+    )
+    ingredients = Substance.ingredients.through.objects.annotate(
+        link=Value("ingredient")
+    ).values_list(*columns, "to_substance__name")
+    return classes.union(ingredients, all=True)
+
+
+def _names() -> tuple[dict[str, SubstanceInfo], dict[str, str]]:
+    """Every alias, normalised, to its substance with its classes, or to its product with
+    its ingredients (2 queries); and each normalised name as an editor wrote it."""
     classes: dict[int, set[str]] = defaultdict(set)
-    links = Substance.classes.through.objects.values_list("from_substance_id", "to_substance__key")
-    for from_id, class_key in links:
-        classes[from_id].add(class_key)
-    return {
-        a.normalised: SubstanceInfo(
-            a.substance_id, a.substance.key, a.substance.name, frozenset(classes[a.substance_id])
+    parts: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for link, from_id, to_id, to_key, to_name in _links():
+        if link == "class":
+            classes[from_id].add(to_key)
+        else:
+            parts[from_id].append((to_id, to_key, to_name))
+
+    def info(pk: int, key: str, name: str) -> SubstanceInfo:
+        ingredients = tuple(
+            SubstanceInfo(i_pk, i_key, i_name, frozenset(classes[i_pk]))
+            for i_pk, i_key, i_name in sorted(parts[pk], key=lambda p: p[1])
         )
-        for a in SubstanceAlias.objects.select_related("substance")
-    }
+        return SubstanceInfo(pk, key, name, frozenset(classes[pk]), ingredients)
+
+    names, written, bare = {}, {}, {}
+    for a in SubstanceAlias.objects.select_related("substance"):
+        if a.substance.kind == Substance.Kind.PRODUCT and not parts[a.substance_id]:
+            # A product whose ingredients were all deleted would match and screen nothing:
+            # left unmatched, it is checked by hand instead.
+            continue
+        found = info(a.substance_id, a.substance.key, a.substance.name)
+        names[a.normalised] = found
+        written[a.normalised] = a.name
+        # "Acetaminophen (paracetamol)" is also found as "acetaminophen", when that is free.
+        head = a.name.split(" (")[0]
+        if a.name == a.substance.name and head != a.name and a.substance.kind != "drug_class":
+            bare[normalise_name(head)] = (found, head)
+    for name, (found, head) in bare.items():
+        if name not in names:
+            names[name], written[name] = found, head
+    return names, written
+
+
+def _compact(names: dict[str, SubstanceInfo]) -> dict[str, SubstanceInfo]:
+    """Each name with its spaces closed up, where that still names one substance only:
+    "7oh" and "mit 45" find "7-OH" and "MIT45"."""
+    found: dict[str, SubstanceInfo | None] = {}
+    for name, info in names.items():
+        key = name.replace(" ", "")
+        kept = found.get(key, info)
+        found[key] = info if kept is not None and kept.key == info.key else None
+    return {key: info for key, info in found.items() if info is not None}
 
 
 def _legal_rows() -> list[DatedLegalRow]:
@@ -313,6 +385,9 @@ def load_knowledge(
     known, legal = base.legal_for(jurisdiction, on or datetime.date.today())
     return Knowledge(
         names=base.names,
+        compact=base.compact,
+        written=base.written,
+        spellings=base.spellings,
         interactions=base.interactions,
         variability=base.variability,
         combinations=base.combinations,

@@ -59,7 +59,7 @@ def reconcile(
         keys = set(rule.get("classes", []))
         medicines = tuple(
             dict.fromkeys(
-                m.typed for m in found if m.substance.key in keys or keys & m.substance.classes
+                m.typed for m in found if any(s.key in keys or keys & s.classes for s in m.contents)
             )
         )
         if medicines:

@@ -37,6 +37,12 @@ class Command(BaseCommand):
         output = {
             "flags": [flag.as_dict() for flag in result.flags],
             "unmatched_medications": result.unmatched,
+            # Issue 17: the closest known name of a misspelt medicine (a hint only), and
+            # the agents the medicine list shows in use ("7-OH tablets": kratom).
+            "did_you_mean": result.suggestions,
+            "substances_from_medications": {
+                agent: list(typed) for agent, typed in sorted(result.from_medicines.items())
+            },
         }
         self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 from ...models.content import Severity
 from ..flags import Flag
 from ..intake import Intake
-from ..knowledge import Knowledge, Rule
-from ..matching import MedicationMatch
+from ..knowledge import Knowledge, Rule, SubstanceInfo
+from ..matching import MedicationMatch, contents
 from .combinations import medicine_label
 
 
 def interaction_flags(
     intake: Intake, matches: list[MedicationMatch], knowledge: Knowledge
 ) -> list[Flag]:
-    """One flag per rule hit, naming every medicine that hit it."""
+    """One flag per rule hit, naming every medicine that hit it; a product hits the rules
+    of each of its ingredients (issue 17)."""
     hits: dict[str, tuple[Rule, list[str]]] = {}
-    for match in matches:
-        if match.substance is None:
-            continue
+    for match, substance in contents(matches):
         for agent in sorted(intake.substances):
-            for rule in _rules_for(agent, match, knowledge):
-                label = medicine_label(match, knowledge, rule)
+            for rule in _rules_for(agent, substance, knowledge):
+                label = medicine_label(match, substance, knowledge, rule)
                 hits.setdefault(rule.code, (rule, []))[1].append(label)
     return [
         rule.as_flag((*dict.fromkeys(labels), rule.agent), kind="medicine")
@@ -28,9 +27,8 @@ def interaction_flags(
     ]
 
 
-def _rules_for(agent: str, match: MedicationMatch, knowledge: Knowledge) -> list[Rule]:
-    """The rules of `agent` for the matched substance itself or any class it belongs to."""
-    substance = match.substance
+def _rules_for(agent: str, substance: SubstanceInfo, knowledge: Knowledge) -> list[Rule]:
+    """The rules of `agent` for the substance itself or any class it belongs to."""
     rules = [
         r
         for r in knowledge.interactions
