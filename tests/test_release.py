@@ -88,7 +88,12 @@ def test_changed_files_wait_for_approval_and_screening_is_unchanged(content):
     pending = outcome.release
     assert pending.status == ContentRelease.Status.PENDING
     assert pending.changes["files"] == {
-        "knowledge/interactions.json": {"added": [], "changed": [OPIOID], "removed": []}
+        "knowledge/interactions.json": {
+            "added": [],
+            "changed": [OPIOID],
+            "removed": [],
+            "fields": {OPIOID: ["advice", "severity"]},
+        }
     }
     assert InteractionRule.objects.get(code=OPIOID).severity == "major"
     assert opioid_severity() == "major"
@@ -147,7 +152,7 @@ def test_an_editor_approves_and_the_next_screening_uses_it(pending, second_edito
     client = login(HttpsClient(), second_editor)
     page = client.get(f"/admin/checklists/contentrelease/{pending.pk}/change/")
     assert page.status_code == 200
-    assert OPIOID in page.text and "Approve and load" in page.text
+    assert f"{OPIOID} (advice, severity)" in page.text and "Approve and load" in page.text
     answer = approve_page(client, pending)
     assert answer.status_code == 302
     pending.refresh_from_db()

@@ -63,7 +63,10 @@ class ContentReleaseAdmin(admin.ModelAdmin):
             "title": str(release).capitalize(),
             "opts": self.opts,
             "release": release,
-            "files": sorted(release.changes.get("files", {}).items()),
+            "files": [
+                (path, _described(part))
+                for path, part in sorted(release.changes.get("files", {}).items())
+            ],
             "first_comparison": release.changes.get("earlier") is None,
             "current": ContentRelease.objects.current(),
             "form": DecisionForm(),
@@ -110,6 +113,15 @@ class ContentReleaseAdmin(admin.ModelAdmin):
         if found is None:
             raise Http404("No such release.")
         return found
+
+
+def _described(part: dict) -> dict:
+    """A file's changes as the page lists them: a changed row with the fields that differ."""
+    fields = part.get("fields", {})
+    changed = [
+        f"{key} ({', '.join(fields[key])})" if fields.get(key) else key for key in part["changed"]
+    ]
+    return {**part, "changed": changed}
 
 
 def _decided_message(release: ContentRelease) -> str:

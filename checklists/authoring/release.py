@@ -82,6 +82,12 @@ def _row_key(row: Any) -> str:
     return json.dumps(row, sort_keys=True)
 
 
+def _changed_fields(old: Any, new: Any) -> list[str]:
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return []
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
 def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
     """Per file, the keys of the rows `after` adds, changes and removes against `before`
     (None: no release recorded on this installation before)."""
@@ -91,12 +97,15 @@ def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, A
     for path in sorted(set(before) | set(after)):
         old = {_row_key(r): r for r in before.get(path) or []}
         new = {_row_key(r): r for r in after.get(path) or []}
+        changed = sorted(k for k in set(new) & set(old) if new[k] != old[k])
         part = {
             "added": sorted(set(new) - set(old)),
-            "changed": sorted(k for k in set(new) & set(old) if new[k] != old[k]),
+            "changed": changed,
             "removed": sorted(set(old) - set(new)),
         }
         if any(part.values()):
+            # Which fields of each changed row differ, so the reviewer knows where to look.
+            part["fields"] = {k: _changed_fields(old[k], new[k]) for k in changed}
             result[path] = part
     return {"earlier": True, "files": result}
 

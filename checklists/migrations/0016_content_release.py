@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
+                'verbose_name': 'knowledge release',
                 'ordering': ['-recorded_at', '-pk'],
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('status', 'pending')), models.Q(models.Q(('status', 'pending'), _negated=True), ('decided_at__isnull', False)), _connector='OR'), name='release_decided_iff_not_pending'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('decided_by__isnull', False), models.Q(('comment', ''), _negated=True)), _connector='OR'), name='release_rejection_has_reviewer_and_reason')],
             },

@@ -68,6 +68,7 @@ class ContentRelease(models.Model):
     objects = ContentReleaseQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "knowledge release"
         ordering = ["-recorded_at", "-pk"]
         constraints = [
             models.CheckConstraint(
