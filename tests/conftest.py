@@ -60,6 +60,12 @@ def admin_client(db, admin_user):
     return client
 
 
+# A flush re-creates content types and permissions with new ids (post_migrate), so groups
+# and their permissions are not put back from the snapshot: make_user re-creates the roles
+# (ensure_roles) when a flushed database lacks them.
+POST_FLUSH_APPS = {"auth", "contenttypes"}
+
+
 class _Snapshot:
     """Every row of every table, kept in memory, so that a flushed database can be put back
     with one bulk insert per table instead of loading the knowledge files again (which saves
@@ -83,7 +89,9 @@ class _Snapshot:
         cls.rows = [
             (model, list(model._base_manager.all()))
             for model in [*ordered, *through]
-            if model._meta.managed and not model._meta.proxy
+            if model._meta.managed
+            and not model._meta.proxy
+            and model._meta.app_label not in POST_FLUSH_APPS
         ]
 
     @classmethod
