@@ -38,8 +38,9 @@ EXPECTED_QUERIES = {
     # session, user, device, two permission queries, then one per reviewed table
     # + legal-status and lab-limit tables (3 more queries); + the problem catalogue and the
     # medicine-combination rules (issue 16: one query each); + the legal rows going stale,
-    # with their places joined (issue 17, point 5: one query)
-    "overdue": 13,
+    # with their places joined (issue 17, point 5: one query); + the substances, classes
+    # and products past their review-by date (issue 17: one query)
+    "overdue": 14,
 }
 PAGES = {name: f"/admin/checklists/{name}/" for name in EXPECTED_QUERIES}
 PAGES["overdue"] = "/admin/checklists/templateversion/overdue/"

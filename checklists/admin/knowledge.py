@@ -35,20 +35,22 @@ class SubstanceAliasInline(admin.TabularInline):
 @admin.register(Substance)
 class SubstanceAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
     """Substances, classes and products (issue 17: a product lists its ingredients and the
-    label they were checked against; the form says what a product needs)."""
+    label they were checked against; a class cites the source that defines its members;
+    every row has a review-by date; the form says what each kind needs)."""
 
     form = SubstanceProposalForm
     list_display = ["name", "key", "kind", "review_by"]
-    list_filter = ["kind", "classes"]
+    list_filter = ["kind", "classes", "review_by"]
     search_fields = ["name", "key", "aliases__name", "ingredients__name"]
     filter_horizontal = ["classes", "ingredients", "sources"]
     inlines = [SubstanceAliasInline]
     fieldsets = [
         (None, {"fields": ["key", "name", "kind", "classes"]}),
         (
-            "Product: ingredients and the label they were checked against",
-            {"fields": ["ingredients", "sources", "source_says", "reviewed_on", "review_by"]},
+            "What the row rests on: a class's defining source, a product's label",
+            {"fields": ["sources", "source_says", "reviewed_on", "review_by"]},
         ),
+        ("Product: its ingredients", {"fields": ["ingredients"]}),
         (None, {"fields": ["proposal_reason"]}),
     ]
 

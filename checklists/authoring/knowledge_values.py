@@ -151,12 +151,14 @@ def _alias_reasons(substance: Substance, names: list[str]) -> list[str]:
 
 
 def _ingredient_reasons(substance: Substance, values: dict[str, Any]) -> list[str]:
-    """A product's ingredients, classes and sources as proposed, by the model's one rule
-    (issue 17): the many-to-many values are pks here, not yet written."""
+    """A product's ingredients, classes and sources, a class's sources and every row's
+    review-by date as proposed, by the model's rules (issue 17): the many-to-many values
+    are pks here, not yet written; the row's own fields are already set."""
     ingredients = Substance.objects.filter(pk__in=values.get("ingredients", []))
+    sources = values.get("sources", [])
     return substance.ingredient_problems(
-        ingredients, values.get("classes", []), values.get("sources", [])
-    )
+        ingredients, values.get("classes", []), sources
+    ) + substance.reference_problems(sources, substance.review_by)
 
 
 def _write_aliases(substance: Substance, names: list[str]) -> None:

@@ -209,19 +209,18 @@ def load_knowledge(directory: Path = CONTENT_DIR / "knowledge") -> int:
     `directory` (by default checklists/content/knowledge/). Idempotent: a second run
     with the same files changes nothing.
     """
-    from . import catalogue, products  # they reuse this module's helpers
+    from . import catalogue, products, substances  # they reuse this module's helpers
 
     substances_data = read_json(directory / "substances.json")
     sources = {s.key: s for s in Source.objects.all()}
     problems, changed = catalogue.load_problems(directory, sources)
     by_key: dict[str, Substance] = {}
-    # Every substance first, so that a class may be listed after its members.
+    # Every substance first, so that a class may be listed after its members; a class
+    # cites the source that defines it and every row has a review-by date (issue 17).
     for row in substances_data:
-        substance, did = _upsert(
-            Substance, {"key": row["key"]}, {"name": row["name"], "kind": row["kind"]}
-        )
+        substance, did = _upsert(Substance, {"key": row["key"]}, substances.substance_values(row))
         by_key[row["key"]] = substance
-        changed += did
+        changed += did + substances.set_sources(substance, row, sources)
     taken: dict[str, str] = {}
     for row in substances_data:
         changed += _load_names(by_key[row["key"]], row, taken)

@@ -1,5 +1,6 @@
 """The reviewer's page (issue 17): one table of every rule, checklist caution, legal row and
-lab limit, with its severity, evidence, sources and review dates.
+lab limit, with its severity, evidence, sources and review dates; then one of the
+substance classes, with their member counts, defining sources and review dates.
 
 A clinical reviewer should not have to open eight JSON files to see what the app will say
 and on what evidence. `manage.py review_table` writes `content/REVIEW.md` from the data
@@ -128,8 +129,51 @@ def render(rows: list[ReviewRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CLASS_COLUMNS = ("class", "members", "sources", "reviewed", "review by")
+
+
+def build_class_rows(directory: Path = CONTENT_DIR) -> list[tuple[str, ...]]:
+    """One row per drug class of substances.json, by key: its members decide which rules
+    fire (issue 17), so the reviewer sees how many there are and what defines them."""
+    substances = read_json(directory / "knowledge" / "substances.json")
+    members: dict[str, int] = {}
+    for row in substances:
+        for key in row.get("classes", []):
+            members[key] = members.get(key, 0) + 1
+    classes = sorted(
+        (row for row in substances if row["kind"] == "drug_class"), key=lambda row: row["key"]
+    )
+    return [
+        (
+            f"{row['key']} ({row['name']})",
+            str(members.get(row["key"], 0)),
+            ", ".join(row.get("sources") or []) or NOT_RECORDED,
+            row.get("reviewed_on") or NOT_RECORDED,
+            row.get("review_by") or NOT_RECORDED,
+        )
+        for row in classes
+    ]
+
+
+def render_classes(rows: list[tuple[str, ...]]) -> str:
+    """The second table: the substance classes, after a heading that says why."""
+    lines = [
+        "",
+        "## Substance classes",
+        "",
+        f"{len(rows)} classes (substances.json, kind `drug_class`). A class's members decide",
+        "which class rules fire, so each class cites the source that defines its members;",
+        "**members** counts the substances that list the class.",
+        "",
+        "| " + " | ".join(CLASS_COLUMNS) + " |",
+        "|" + "---|" * len(CLASS_COLUMNS),
+    ]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def build(directory: Path = CONTENT_DIR) -> str:
-    return render(build_rows(directory))
+    return render(build_rows(directory)) + render_classes(build_class_rows(directory))
 
 
 def stale_message(directory: Path = CONTENT_DIR) -> str | None:

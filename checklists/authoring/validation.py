@@ -5,12 +5,12 @@ version workflow) refuse with its reasons, and the version's admin page shows th
 the editor works. Reads only.
 
 Review dates are one of its reasons: every reviewed table (checklist items, knowledge
-rules, legal rows, lab limits) has `reviewed_on` and `review_by` date fields. The overdue
-page and the publishing gate both iterate REVIEWED_CONTENT (below), so a new reviewed
-table needs one entry there and nothing else. Tables built elsewhere are named by label;
-an entry whose model is not installed yet is skipped (the legal and lab-limit tables
-arrive with other work), and one whose model exists without the two date fields fails
-loudly.
+rules, substances, legal rows, lab limits) has `reviewed_on` and `review_by` date
+fields. The overdue page and the publishing gate both iterate REVIEWED_CONTENT (below),
+so a new reviewed table needs one entry there and nothing else. Tables built elsewhere
+are named by label; an entry whose model is not installed yet is skipped (the legal and
+lab-limit tables arrive with other work), and one whose model exists without the two
+date fields fails loudly.
 """
 
 from __future__ import annotations
@@ -203,6 +203,8 @@ REVIEWED_CONTENT: list[ReviewedContent] = [
     ReviewedContent("Individual-variability rules", "checklists.VariabilityRule"),
     ReviewedContent("Clinical problems", "checklists.Problem"),
     ReviewedContent("Medicine combination rules", "checklists.CombinationRule"),
+    # Issue 17: a class's members and a product's ingredients are clinical claims too.
+    ReviewedContent("Substances (classes, products and their members)", "checklists.Substance"),
     # Legal status rows and lab limits block publishing when overdue (issue 5). Their
     # models come with the legal and lab work; until then these entries are skipped.
     ReviewedContent(

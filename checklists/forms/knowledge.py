@@ -31,18 +31,18 @@ class KnowledgeProposalForm(forms.ModelForm):
 
 
 class SubstanceProposalForm(KnowledgeProposalForm):
-    """A substance's admin form: a product's ingredients, classes and sources are checked
-    by the model's rule (issue 17) when the editor saves, not only at approval."""
+    """A substance's admin form: a product's ingredients, classes and sources, a class's
+    sources and every row's review-by date are checked by the model's rules (issue 17)
+    when the editor saves, not only at approval."""
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind"):
             row = Substance(pk=self.instance.pk, kind=cleaned["kind"])
+            sources = cleaned.get("sources") or []
             for reason in row.ingredient_problems(
-                cleaned.get("ingredients") or [],
-                cleaned.get("classes") or [],
-                cleaned.get("sources") or [],
-            ):
+                cleaned.get("ingredients") or [], cleaned.get("classes") or [], sources
+            ) + row.reference_problems(sources, cleaned.get("review_by")):
                 self.add_error(None, reason)
         return cleaned
 

@@ -102,7 +102,9 @@ class Substance(models.Model):
     combination or a brand line that names its ingredients ("Fioricet with Codeine":
     butalbital, acetaminophen, caffeine, codeine). A medicine that matches a product is
     screened as each of its ingredients, so a product has no classes of its own, and its
-    ingredient list carries the label it was checked against (sources, review dates)."""
+    ingredient list carries the label it was checked against (sources, review dates). A
+    class's members decide which rules fire, so a class cites the source that defines
+    them, with the same review dates; every row has a review-by date."""
 
     class Kind(models.TextChoices):
         DRUG = "drug", "Drug"
@@ -132,11 +134,26 @@ class Substance(models.Model):
         limit_choices_to={"kind__in": INGREDIENT_KINDS},
         help_text="Products only: every active ingredient on the label.",
     )
-    # Products only: the label the ingredient list was checked against, what it says, when.
-    sources = models.ManyToManyField(Source, related_name="+", blank=True)
-    source_says = models.TextField(blank=True)
-    reviewed_on = models.DateField(null=True, blank=True)
-    review_by = models.DateField(null=True, blank=True)
+    # What the row rests on (issue 17): a class, the source that defines its members; a
+    # product, the label its ingredient list was checked against; what it says, and when.
+    sources = models.ManyToManyField(
+        Source,
+        related_name="+",
+        blank=True,
+        help_text=(
+            "A class: the source that defines its members (required). A product: the label "
+            "its ingredients were checked against (required). Other rows: optional."
+        ),
+    )
+    source_says = models.TextField(
+        blank=True, help_text="What the sources state about the members or the ingredients."
+    )
+    reviewed_on = models.DateField(
+        null=True, blank=True, help_text="The day the row was last checked against its sources."
+    )
+    review_by = models.DateField(
+        null=True, blank=True, help_text="Every row: the day it must be reviewed again."
+    )
 
     objects = ReferenceDataQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=["ingredients", "sources"])
@@ -172,6 +189,19 @@ class Substance(models.Model):
             reasons.append("Classes: a product has none of its own; its ingredients' count.")
         if not list(sources):
             reasons.append("Sources: cite the label the ingredient list was checked against.")
+        return reasons
+
+    def reference_problems(self, sources: Iterable, review_by) -> list[str]:
+        """Why these sources and review-by date cannot stand for this row (none: they can).
+        Issue 17: every content row has a source and a review-by date. A class's members
+        decide which rules fire, so a class cites the source that defines them; every row
+        names the day it must be reviewed again. The one rule, asked by the loader, the
+        admin's form and a proposal's approval, like ingredient_problems."""
+        reasons = []
+        if self.kind == self.Kind.DRUG_CLASS and not list(sources):
+            reasons.append("Sources: a class cites the source that defines its members.")
+        if not review_by:
+            reasons.append("Review by: every substance names the day it must be reviewed again.")
         return reasons
 
 

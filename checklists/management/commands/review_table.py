@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = (
         "Write checklists/content/REVIEW.md: one table of every interaction, variability and "
         "combination rule, checklist caution, legal row and lab limit, with severity, "
-        "evidence, sources and review dates, read from the content data files (no database). "
+        "evidence, sources and review dates, then one of the substance classes with their "
+        "member counts, sources and review dates, read from the content data files (no "
+        "database). "
         "--check: write nothing, exit non-zero if the file is out of date."
     )
 
