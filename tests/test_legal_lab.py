@@ -156,6 +156,14 @@ CLEAN_RESULTS = {
     "e_coli": "absent",
     "total_aerobic_cfu_g": 1000,
     "yeast_mold_cfu_g": 100,
+    # The adulterant panel (issue 17), each absent.
+    "o_desmethyltramadol": "absent",
+    "hydrocodone": "absent",
+    "fentanyl": "absent",
+    "benzodiazepines": "absent",
+    "mitragynine_pseudoindoxyl": "absent",
+    "mgm_15": "absent",
+    "mgm_16": "absent",
 }
 
 
@@ -172,6 +180,7 @@ def kratom_product(**changes):
         "substance": "kratom",
         "form": "leaf_powder",
         "label_lot": "K-100",
+        "daily_amount_g": 5,
         "coa": coa,
         **changes,
     }
@@ -197,8 +206,15 @@ COA_CASES = [
     (kratom_product(coa={"lot": " k-100 "}), {}),
     (kratom_product(coa={"tested_on": "2025-11-01"}), {"lab:K-100:coa-old": "moderate"}),
     (kratom_product(coa={"lab_accredited": False}), {"lab:K-100:lab-not-accredited": "moderate"}),
-    (kratom_product(results={"lead_ppm": 1.3}), {"lab:K-100:lead_ppm": "contraindicated"}),
-    (kratom_product(results={"lead_ppm": 1.2}), {"lab:K-100:lead_ppm": "contraindicated"}),
+    # Over Utah's concentration limit, and (× 5 g a day) over USP <2232>'s 5 µg a day too.
+    (
+        kratom_product(results={"lead_ppm": 1.3}),
+        {"lab:K-100:lead_ppm": "contraindicated", "lab:K-100:lead_ppm:daily": "contraindicated"},
+    ),
+    (
+        kratom_product(results={"lead_ppm": 1.2}),
+        {"lab:K-100:lead_ppm": "contraindicated", "lab:K-100:lead_ppm:daily": "contraindicated"},
+    ),
     (kratom_product(results={"arsenic_ppm": 2.5}), {"lab:K-100:arsenic_ppm": "contraindicated"}),
     (kratom_product(results={"cadmium_ppm": 0.9}), {"lab:K-100:cadmium_ppm": "contraindicated"}),
     (kratom_product(results={"mercury_ppm": 0.5}), {"lab:K-100:mercury_ppm": "contraindicated"}),
@@ -231,7 +247,7 @@ COA_CASES = [
                 "lot": "M-1",
                 "tested_on": "2026-06-01",
                 "lab_accredited": True,
-                "results": {"melatonin_mg_measured": 5.4},
+                "results": {"melatonin_mg_measured": 5.4, "serotonin": "absent", "cbd": "absent"},
             },
         },
         {},
@@ -246,7 +262,7 @@ COA_CASES = [
                 "lot": "M-1",
                 "tested_on": "2026-06-01",
                 "lab_accredited": True,
-                "results": {"melatonin_mg_measured": 8},
+                "results": {"melatonin_mg_measured": 8, "serotonin": "absent", "cbd": "absent"},
             },
         },
         {"lab:M-1:melatonin_mg_measured": "moderate"},
@@ -337,6 +353,7 @@ def lot(clinician_client, team):
             "substance": "kratom",
             "form": "leaf_powder",
             "labelled_amount_mg": "",
+            "daily_amount_g": "5",
             "lot_number": "K-100",
         },
     )

@@ -27,6 +27,7 @@ from ..models import (
     Jurisdiction,
     LabLimit,
     LegalStatus,
+    Problem,
     Section,
     Source,
     Substance,
@@ -43,6 +44,7 @@ from .files import (
     read_json,
     validate_template_data,
 )
+from .lab_rows import check_lab_limit, seven_oh_limit
 
 
 @transaction.atomic
@@ -370,6 +372,7 @@ def _load_statuses(
             "status": row["status"],
             "minimum_age": row.get("minimum_age"),
             "seven_oh_rule": row.get("seven_oh_rule", ""),
+            **seven_oh_limit(row, where),
             "effective_to": _as_date(row.get("effective_to")),
             "summary": row["summary"],
             "verified_on": _as_date(row["verified_on"]),
@@ -396,8 +399,11 @@ def load_lab_limits(path: Path = CONTENT_DIR / "lab" / "limits.json") -> int:
     """Insert or update lab limits for COA checks, by substance and analyte; returns rows
     changed. Reads `path` (by default checklists/content/lab/limits.json)."""
     sources = {s.key: s for s in Source.objects.all()}
+    problems = set(Problem.objects.values_list("key", flat=True))
     changed = 0
     for row in read_json(path):
+        where = f"lab limit {row['analyte']!r}"
+        check_lab_limit(row, where, problems)
         limit, did = _upsert(
             LabLimit,
             {"substance": row["substance"], "analyte": row["analyte"]},
@@ -408,11 +414,14 @@ def load_lab_limits(path: Path = CONTENT_DIR / "lab" / "limits.json") -> int:
                 "unit": row.get("unit", ""),
                 "required": row.get("required", True),
                 "severity_on_fail": row["severity_on_fail"],
+                "panel": row.get("panel", ""),
+                "problem_on_fail": row.get("problem_on_fail", ""),
+                "pde_ug_per_day": row.get("pde_ug_per_day"),
                 "summary": row.get("summary", ""),
                 "reviewed_on": _as_date(row.get("reviewed_on")),
                 "review_by": _as_date(row.get("review_by")),
             },
         )
-        _set_sources(limit, row["sources"], sources, f"lab limit {row['analyte']!r}")
+        _set_sources(limit, row["sources"], sources, where)
         changed += did
     return changed

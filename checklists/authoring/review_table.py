@@ -272,8 +272,9 @@ def _lab_rows(rows: list[dict[str, Any]], kinds: dict[str, str]) -> list[ReviewR
         ReviewRow(
             kind="lab limit",
             code=f"{row['substance']}/{row['analyte']}",
-            what=f"{row['label']}: {_limit_text(row)}",
-            problem="product-quality",
+            what=f"{row['label']}: {_limit_text(row)}"
+            + (f"; at most {row['pde_ug_per_day']} µg a day" if row.get("pde_ug_per_day") else ""),
+            problem=row.get("problem_on_fail") or "product-quality",
             severity=row["severity_on_fail"],
             evidence=_from_sources(row["sources"], kinds),
             sources=", ".join(row["sources"]),
@@ -350,6 +351,8 @@ def _limit_text(row: dict[str, Any]) -> str:
         LabLimit.Comparison.ABSENT: "absent",
         LabLimit.Comparison.MAX_PCT_OF_ALKALOIDS: f"at most {number} % of total alkaloids",
         LabLimit.Comparison.WITHIN_PCT_OF_LABEL: f"within {number} % of the label",
+        LabLimit.Comparison.WITHIN_PCT_PER_UNIT: f"within {number} % of the label per unit",
+        LabLimit.Comparison.PLACE_LIMIT: f"the limit where the patient lives ({unit})",
         LabLimit.Comparison.REQUIRED: "a result must be reported",
     }.get(row["comparison"], f"{row['comparison']} {number} {unit}")
     return text.strip()

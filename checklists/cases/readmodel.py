@@ -290,6 +290,9 @@ def resolve_products(rows, team_id: int) -> tuple[dict, ...]:
                     "form": lot.product.form,
                     "label_lot": lot.lot_number,
                     "label_amount_mg": lot.product.labelled_amount_mg,
+                    "units_per_dose": lot.product.units_per_dose,
+                    "serving_size_g": lot.product.serving_size_g,
+                    "daily_amount_g": lot.product.daily_amount_g,
                     "coa": None
                     if latest is None
                     else {

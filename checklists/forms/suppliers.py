@@ -30,6 +30,27 @@ class LotForm(forms.Form):
         label="Labelled amount per dose (mg)",
         help_text="Needed to check melatonin content against the label.",
     )
+    units_per_dose = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        label="Units per dose",
+        help_text="Gummies, tablets or capsules in one labelled dose (melatonin per gummy).",
+    )
+    serving_size_g = forms.FloatField(
+        required=False,
+        min_value=0.001,
+        max_value=1000,
+        label="Serving size (g)",
+        help_text="One serving in grams of product (converts 7-OH per gram and per serving).",
+    )
+    daily_amount_g = forms.FloatField(
+        required=False,
+        min_value=0.001,
+        max_value=1000,
+        label="Labelled daily amount (g)",
+        help_text="The most the label says to take in a day, in grams (metals as a daily intake).",
+    )
     lot_number = PlainTextField(max_length=60, label="Lot on the label")
 
     def __init__(self, *args, teams, **kwargs):

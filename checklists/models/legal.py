@@ -89,6 +89,32 @@ class LegalStatus(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     minimum_age = models.PositiveSmallIntegerField(null=True, blank=True)
     seven_oh_rule = models.CharField("7-OH rule", max_length=300, blank=True)
+    # Issue 17: the 7-OH limit a statute or rule sets, as figures the lab check compares a
+    # certificate with (screening/rules/lab_seven_oh.py); set only where the text was read.
+    seven_oh_max_pct_of_alkaloids = models.FloatField(
+        "7-OH at most (% of total alkaloids)", null=True, blank=True
+    )
+    seven_oh_max_mg_per_g = models.FloatField(
+        "7-OH at most (mg per g of product)",
+        null=True,
+        blank=True,
+        help_text="1 mg/g = 1,000 ppm = 0.1 % w/w.",
+    )
+    seven_oh_max_mg_per_serving = models.FloatField(
+        "7-OH at most (mg per serving or unit)", null=True, blank=True
+    )
+    seven_oh_limit_status = models.CharField(
+        "7-OH limit status",
+        max_length=10,
+        blank=True,
+        choices=[("in_force", "In force"), ("proposed", "Proposed, not in force")],
+    )
+    seven_oh_limit_law = models.CharField(
+        "7-OH limit: the law that sets it",
+        max_length=160,
+        blank=True,
+        help_text="Short citation the lab flag shows, e.g. Tex. Health & Safety Code 444.003(3).",
+    )
     effective_from = models.DateField(null=True, blank=True)
     effective_to = models.DateField(null=True, blank=True)
     summary = models.TextField()
@@ -115,6 +141,18 @@ class LegalStatus(models.Model):
                 | Q(effective_to__isnull=True)
                 | Q(effective_from__lte=models.F("effective_to")),
                 name="legal_status_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(seven_oh_max_pct_of_alkaloids__isnull=True)
+                    | Q(seven_oh_max_pct_of_alkaloids__gt=0, seven_oh_max_pct_of_alkaloids__lte=100)
+                )
+                & (Q(seven_oh_max_mg_per_g__isnull=True) | Q(seven_oh_max_mg_per_g__gt=0))
+                & (
+                    Q(seven_oh_max_mg_per_serving__isnull=True)
+                    | Q(seven_oh_max_mg_per_serving__gt=0)
+                ),
+                name="legal_status_seven_oh_limits_positive",
             ),
         ]
 

@@ -23,7 +23,14 @@ class LabLimit(models.Model):
         ABSENT = "absent", "Must be absent"
         MAX_PCT_OF_ALKALOIDS = "max_pct_of_alkaloids", "At most this % of total alkaloids"
         WITHIN_PCT_OF_LABEL = "within_pct_of_label", "Within this % of the labelled amount"
+        WITHIN_PCT_PER_UNIT = (
+            "within_pct_per_unit",
+            "Within this % of the labelled amount per unit (gummy, tablet)",
+        )
         REQUIRED = "required", "A result must be reported"
+        # 7-OH in ppm, mg/g or mg per serving: no limit of its own, compared with the
+        # legal table's limit where the patient lives (screening/rules/lab_seven_oh.py).
+        PLACE_LIMIT = "place_limit", "Compared with the legal limit where the patient lives"
 
     substance = models.CharField(
         max_length=12, choices=[("kratom", "Kratom"), ("melatonin", "Melatonin")]
@@ -35,6 +42,25 @@ class LabLimit(models.Model):
     unit = models.CharField(max_length=20, blank=True)
     required = models.BooleanField(default=True, help_text="A COA must report this analyte.")
     severity_on_fail = models.CharField(max_length=16, choices=Severity.choices)
+    # Issue 17: analytes reported together (an adulterant panel) raise one flag when the
+    # certificate leaves them out, not one per analyte.
+    panel = models.SlugField(
+        max_length=40, blank=True, help_text="The analyte's panel, e.g. kratom-adulterants."
+    )
+    # The clinical problem a failed result belongs to (a Problem key); empty: product quality.
+    problem_on_fail = models.SlugField(
+        max_length=60,
+        blank=True,
+        help_text="Problem key a failed result is filed under; empty means product-quality.",
+    )
+    # USP <2232>'s permitted daily exposure: the result (ppm = µg/g) times the label's daily
+    # amount (g) is compared with it, as well as the concentration limit.
+    pde_ug_per_day = models.FloatField(
+        "permitted daily exposure (µg/day)",
+        null=True,
+        blank=True,
+        help_text="Compared with the result (ppm) × the labelled daily amount (g).",
+    )
     summary = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, related_name="+")
     reviewed_on = models.DateField(null=True, blank=True)
@@ -47,6 +73,10 @@ class LabLimit(models.Model):
         ordering = ["substance", "analyte"]
         constraints = [
             models.UniqueConstraint(fields=["substance", "analyte"], name="one_limit_per_analyte"),
+            models.CheckConstraint(
+                condition=models.Q(pde_ug_per_day__isnull=True) | models.Q(pde_ug_per_day__gt=0),
+                name="lab_limit_pde_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -88,12 +118,36 @@ class Product(models.Model):
     labelled_amount_mg = models.FloatField(
         null=True, blank=True, help_text="Labelled amount per dose (mg), e.g. melatonin 5."
     )
+    # Issue 17: what the label says about amounts, for the lab checks that need them: the
+    # daily amount (metals as µg a day), the serving size (7-OH per gram and per serving)
+    # and the units in one dose (melatonin per gummy).
+    daily_amount_g = models.FloatField(
+        "labelled daily amount (g)",
+        null=True,
+        blank=True,
+        help_text="The most the label says to take in a day, in grams of product.",
+    )
+    serving_size_g = models.FloatField(
+        "serving size (g)", null=True, blank=True, help_text="One serving, in grams of product."
+    )
+    units_per_dose = models.PositiveSmallIntegerField(
+        "units per dose",
+        null=True,
+        blank=True,
+        help_text="Gummies, tablets or capsules in one labelled dose.",
+    )
 
     class Meta:
         ordering = ["supplier__name", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "name", "form"], name="product_unique_per_supplier"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(daily_amount_g__isnull=True) | models.Q(daily_amount_g__gt=0))
+                & (models.Q(serving_size_g__isnull=True) | models.Q(serving_size_g__gt=0))
+                & (models.Q(units_per_dose__isnull=True) | models.Q(units_per_dose__gt=0)),
+                name="product_label_amounts_positive",
             ),
         ]
 

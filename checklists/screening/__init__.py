@@ -114,7 +114,7 @@ def screen(
         + combination_flags(intake, matches, knowledge)
         + variability_flags(intake, knowledge)
         + legal_flags(intake, knowledge)
-        + lab_flags(intake, knowledge.limits)
+        + lab_flags(intake, knowledge.limits, knowledge.legal)
     )
     for match in matches:
         if not match.matched:

@@ -4,6 +4,7 @@ checklist's answers."""
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,21 @@ INTAKE_KEYS = {
     "products",
     "legal_check",
 }
-PRODUCT_KEYS = {"name", "substance", "form", "label_lot", "label_amount_mg", "coa"}
+PRODUCT_KEYS = {
+    "name",
+    "substance",
+    "form",
+    "label_lot",
+    "label_amount_mg",
+    # Issue 17: the label's daily amount and serving size (grams of product), and the units
+    # (gummies, tablets) in one labelled dose.
+    "daily_amount_g",
+    "serving_size_g",
+    "units_per_dose",
+    "coa",
+}
+# Label amounts that must be positive numbers when given.
+POSITIVE_PRODUCT_KEYS = ("label_amount_mg", "daily_amount_g", "serving_size_g", "units_per_dose")
 COA_KEYS = {"lot", "tested_on", "lab_accredited", "results"}
 
 
@@ -130,9 +145,14 @@ def _date(value: Any, where: str) -> datetime.date:
         raise IntakeError(f"'{where}' must be a date written YYYY-MM-DD.") from None
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(value: Any, where: str, *, positive: bool = False) -> float:
+    """A finite number of 0 or more (more than 0 when `positive`): JSON may carry NaN or
+    Infinity, and no amount or result is negative."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise IntakeError(f"'{where}' must be a number.")
+    if value < 0 or (positive and value == 0):
+        more = "more than 0" if positive else "0 or more"
+        raise IntakeError(f"'{where}' must be {more}.")
     return float(value)
 
 
@@ -144,8 +164,9 @@ def _parse_product(product: dict, n: int) -> dict:
     if product.get("substance") not in AGENTS:
         raise IntakeError(f"{where}.substance must be kratom or melatonin.")
     parsed = dict(product)
-    if "label_amount_mg" in product and product["label_amount_mg"] is not None:
-        parsed["label_amount_mg"] = _number(product["label_amount_mg"], f"{where}.label_amount_mg")
+    for key in POSITIVE_PRODUCT_KEYS:
+        if product.get(key) is not None:
+            parsed[key] = _number(product[key], f"{where}.{key}", positive=True)
     coa = product.get("coa")
     if coa is not None:
         if not isinstance(coa, dict) or set(coa) - COA_KEYS:

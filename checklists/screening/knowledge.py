@@ -91,6 +91,34 @@ class ProblemInfo:
 
 
 @dataclass(frozen=True)
+class SevenOhLimit:
+    """The 7-OH limit a legal row sets (issue 17): any of three figures, in force or only
+    proposed, and the law that sets them."""
+
+    pct_of_alkaloids: float | None
+    mg_per_g: float | None
+    mg_per_serving: float | None
+    status: str  # "in_force" or "proposed"
+    law: str
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == "in_force"
+
+    @classmethod
+    def of(cls, row) -> SevenOhLimit | None:
+        """The limit of a LegalStatus row, or None when it sets none."""
+        figures = (
+            row.seven_oh_max_pct_of_alkaloids,
+            row.seven_oh_max_mg_per_g,
+            row.seven_oh_max_mg_per_serving,
+        )
+        if all(f is None for f in figures):
+            return None
+        return cls(*figures, status=row.seven_oh_limit_status, law=row.seven_oh_limit_law)
+
+
+@dataclass(frozen=True)
 class LegalRow:
     jurisdiction: str
     place: str
@@ -102,6 +130,7 @@ class LegalRow:
     summary: str
     verified_on: datetime.date
     sources: tuple[str, ...]
+    seven_oh: SevenOhLimit | None = None
 
     @property
     def substance_label(self) -> str:
@@ -119,6 +148,9 @@ class Limit:
     required: bool
     severity: str
     sources: tuple[str, ...]
+    panel: str = ""
+    problem: str = ""
+    pde_ug_per_day: float | None = None
 
 
 @dataclass
@@ -340,6 +372,7 @@ def _legal_rows() -> list[DatedLegalRow]:
                 summary=r.summary,
                 verified_on=r.verified_on,
                 sources=_source_titles(r),
+                seven_oh=SevenOhLimit.of(r),
             ),
         )
         for r in LegalStatus.objects.select_related("jurisdiction").prefetch_related("sources")
@@ -359,6 +392,9 @@ def _limits() -> list[Limit]:
             required=r.required,
             severity=r.severity_on_fail,
             sources=_source_titles(r),
+            panel=r.panel,
+            problem=r.problem_on_fail,
+            pde_ug_per_day=r.pde_ug_per_day,
         )
         for r in LabLimit.objects.prefetch_related("sources")
     ]

@@ -27,16 +27,26 @@ def create_lot(
     form: str,
     labelled_amount_mg: float | None,
     lot_number: str,
+    units_per_dose: int | None = None,
+    serving_size_g: float | None = None,
+    daily_amount_g: float | None = None,
     ip: str | None = None,
 ) -> Lot:
-    """Record a lot, reusing the team's supplier and product of the same name."""
+    """Record a lot, reusing the team's supplier and product of the same name (whose label
+    amounts, once recorded, are kept)."""
     require(can_add_lot(user), "Only clinicians can record lots.")
     supplier_row, _ = Supplier.objects.get_or_create(team=team, name=supplier)
     product_row, _ = Product.objects.get_or_create(
         supplier=supplier_row,
         name=product,
         form=form,
-        defaults={"substance": substance, "labelled_amount_mg": labelled_amount_mg},
+        defaults={
+            "substance": substance,
+            "labelled_amount_mg": labelled_amount_mg,
+            "units_per_dose": units_per_dose,
+            "serving_size_g": serving_size_g,
+            "daily_amount_g": daily_amount_g,
+        },
     )
     lot, created = Lot.objects.get_or_create(product=product_row, lot_number=lot_number)
     if created:

@@ -1,63 +1,63 @@
-"""Supplier lab testing: each product against its lot's certificate of analysis (COA)."""
+"""Supplier lab testing: each product against its lot's certificate of analysis (COA).
+
+How a result is graded (issue 17, "the same evidence graded the same way" as the checklist
+items of the supplier and lab section):
+
+- a result outside its limit: the limit's own `severity_on_fail` (contraindicated for a
+  contaminant, an adulterant or 7-OH over a limit in force);
+- a required result the certificate leaves out: as if the lot were untested for it, so
+  major where failing would be contraindicated (no certificate at all is major, and the
+  items `coa_contaminants_pass`, `kratom_7oh_share` and `kratom_adulterants_absent` grade
+  "not shown" major), otherwise the limit's own severity;
+- analytes of one panel (the kratom adulterant panel, melatonin purity) left out raise one
+  flag for the panel, naming what is missing.
+
+7-OH in any unit against the limit where the patient lives is `lab_seven_oh`; metals as
+daily intake and melatonin per gummy are `lab_amounts`.
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ...models.content import Severity
 from ..flags import Flag
 from ..intake import Intake
-from ..knowledge import Limit
+from ..knowledge import LegalRow, Limit
+from . import lab_amounts, lab_seven_oh
+from .lab_common import PROBLEM, LabProduct, fmt, is_absent, missing_severity, number, reported
 
-PROBLEM = "product-quality"
-ABSENT_WORDS = {"absent", "not detected", "negative", "nd", "none detected"}
+__all__ = ["PROBLEM", "lab_flags"]
+
 COA_MAX_AGE_DAYS = 365
+# A result that stands in for a required one: melatonin per gummy for melatonin per dose.
+STANDS_IN_FOR = {"melatonin_mg_measured": ("melatonin_mg_per_unit",)}
+PANEL_LABELS = {
+    "kratom-adulterants": "Adulterant panel (added opioids, benzodiazepines, 7-OH derivatives)",
+    "melatonin-purity": "Purity panel (serotonin, CBD)",
+}
 
 
-def lab_flags(intake: Intake, limits: list[Limit]) -> list[Flag]:
-    """The supplier lab-testing checks of each product against its lot's COA."""
+def lab_flags(intake: Intake, limits: list[Limit], legal: Iterable[LegalRow] = ()) -> list[Flag]:
+    """The supplier lab-testing checks of each product against its lot's COA; `legal` are
+    the legal rows in effect where the patient lives (for 7-OH limits)."""
+    legal = list(legal)
     flags: list[Flag] = []
     for n, product in enumerate(intake.products, start=1):
-        flags += _product_flags(intake.on, product, n, limits)
+        flags += _product_flags(intake.on, product, n, limits, legal)
     return flags
 
 
-@dataclass(frozen=True)
-class _Product:
-    """How one product's flags are named: its lot in the code, name and lot in the title."""
-
-    key: str
-    where: str
-
-    @classmethod
-    def of(cls, product: Mapping[str, Any], n: int) -> _Product:
-        key = "".join(str(product.get("label_lot") or f"product-{n}").split())[:60]
-        name = product.get("name") or f"{product.get('substance', 'product')} product {n}"
-        return cls(key, f"{name} (lot {product.get('label_lot') or 'not recorded'})")
-
-    def flag(
-        self, check: str, severity: str, title: str, advice: str, sources: Iterable[str] = ()
-    ) -> Flag:
-        return Flag(
-            code=f"lab:{self.key}:{check}",
-            category="lab",
-            severity=severity,
-            title=f"{title}: {self.where}",
-            advice=advice,
-            sources=tuple(sources),
-            problem=PROBLEM,
-            names=(self.where,),
-            kind="product",
-        )
-
-
 def _product_flags(
-    on: datetime.date, product: Mapping[str, Any], n: int, limits: list[Limit]
+    on: datetime.date,
+    product: Mapping[str, Any],
+    n: int,
+    limits: list[Limit],
+    legal: list[LegalRow],
 ) -> list[Flag]:
-    about = _Product.of(product, n)
+    about = LabProduct.of(product, n)
     flags = []
     if product.get("form") == "concentrated_7oh":
         flags.append(
@@ -82,13 +82,17 @@ def _product_flags(
             )
         )
         return flags
+    results = coa.get("results") or {}
+    mine = [limit for limit in limits if limit.substance == product.get("substance")]
     flags += _certificate_flags(on, product, coa, about)
-    flags += _result_flags(product, coa.get("results") or {}, limits, about)
+    flags += _result_flags(results, mine, about)
+    flags += lab_seven_oh.seven_oh_flags(product, results, mine, legal, about)
+    flags += lab_amounts.amount_flags(product, results, mine, about)
     return flags
 
 
 def _certificate_flags(
-    on: datetime.date, product: Mapping[str, Any], coa: Mapping[str, Any], about: _Product
+    on: datetime.date, product: Mapping[str, Any], coa: Mapping[str, Any], about: LabProduct
 ) -> list[Flag]:
     """Whether the certificate can speak for this lot: its lot, its age, its lab."""
     flags = []
@@ -126,42 +130,92 @@ def _certificate_flags(
     return flags
 
 
-def _result_flags(
-    product: Mapping[str, Any],
-    results: Mapping[str, Any],
-    limits: list[Limit],
-    about: _Product,
-) -> list[Flag]:
-    """Each of the substance's limits: a required result missing, or a result outside it."""
+def _result_flags(results: Mapping[str, Any], limits: list[Limit], about: LabProduct) -> list[Flag]:
+    """Each of the substance's limits: a required result missing, or a result outside it.
+    7-OH, daily intake and amounts per unit are checked by their own modules."""
     flags = []
+    panels: dict[str, list[Limit]] = {}
     for limit in limits:
-        if limit.substance != product.get("substance"):
+        if limit.analyte in lab_seven_oh.SEVEN_OH_KEYS:
             continue
-        value = results.get(limit.analyte)
-        if value is None or value == "":
-            if limit.required:
-                flags.append(
-                    about.flag(
-                        f"missing:{limit.analyte}",
-                        Severity.MODERATE,
-                        f"No result for {limit.label}",
-                        "Ask the supplier for a COA that reports this analyte.",
-                        limit.sources,
-                    )
-                )
+        if not reported(results, limit.analyte):
+            stood_in = any(reported(results, a) for a in STANDS_IN_FOR.get(limit.analyte, ()))
+            if limit.panel and limit.required:
+                panels.setdefault(limit.panel, []).append(limit)
+            elif limit.required and not stood_in:
+                flags.append(_missing_flag(limit, about))
             continue
-        if _limit_fails(limit, value, product):
-            shown = f"{value} {limit.unit}".strip()
-            flags.append(
-                about.flag(
-                    limit.analyte,
-                    limit.severity,
-                    f"{limit.label} outside its limit ({shown})",
-                    "Advise the patient not to use this lot and to return or discard it.",
-                    limit.sources,
-                )
-            )
-    return flags
+        if _limit_fails(limit, results[limit.analyte]):
+            flags.append(_fail_flag(limit, results[limit.analyte], about))
+    return flags + [_panel_flag(panel, missing, limits, about) for panel, missing in panels.items()]
+
+
+def _missing_flag(limit: Limit, about: LabProduct) -> Flag:
+    return about.flag(
+        f"missing:{limit.analyte}",
+        missing_severity(limit),
+        f"No result for {limit.label}",
+        "Ask the supplier for a COA that reports this analyte; until then treat the lot as "
+        "untested for it.",
+        limit.sources,
+    )
+
+
+def _fail_flag(limit: Limit, value: Any, about: LabProduct) -> Flag:
+    if limit.comparison == "absent":
+        amount = number(value)  # "detected", or how much was found
+        found = f" ({fmt(amount)} {limit.unit})".replace(" )", ")") if amount is not None else ""
+        return about.flag(
+            limit.analyte,
+            limit.severity,
+            f"{limit.label} detected{found}",
+            _ABSENT_ADVICE.get(limit.panel, _ABSENT_ADVICE[""]),
+            limit.sources,
+            problem=limit.problem,
+            subject=limit.label if limit.problem else "",
+        )
+    shown = f"{value} {limit.unit}".strip()
+    return about.flag(
+        limit.analyte,
+        limit.severity,
+        f"{limit.label} outside its limit ({shown})",
+        "Advise the patient not to use this lot and to return or discard it.",
+        limit.sources,
+        problem=limit.problem,
+    )
+
+
+_ABSENT_ADVICE = {
+    "": "Advise the patient not to use this lot and to return or discard it.",
+    "kratom-adulterants": (
+        "The lot holds a drug the label does not declare, one that adds to opioid or sedative "
+        "overdose risk, most of all with the patient's own opioids, benzodiazepines, alcohol or "
+        "other sedatives. Advise the patient not to use this lot; offer naloxone where an "
+        "opioid was found, and report the product to FDA (MedWatch) or the state regulator."
+    ),
+    "melatonin-purity": (
+        "The lot holds a substance the label may not declare, so its content cannot be "
+        "trusted. Advise a licensed or independently verified product instead, and check the "
+        "patient's medicines against what was found."
+    ),
+}
+
+
+def _panel_flag(panel: str, missing: list[Limit], limits: list[Limit], about: LabProduct) -> Flag:
+    """One flag for a panel the certificate leaves out, wholly or in part."""
+    members = [limit for limit in limits if limit.panel == panel]
+    label = PANEL_LABELS.get(panel, panel)
+    whole = len(missing) == len(members)
+    names = ", ".join(limit.label for limit in missing)
+    sources = dict.fromkeys(s for limit in missing for s in limit.sources)
+    return about.flag(
+        f"panel-not-reported:{panel}",
+        min((missing_severity(limit) for limit in missing), key=Severity.rank),
+        f"{label}: {'not reported' if whole else 'partly reported'}",
+        f"The certificate does not report: {names}. Each must be absent; until a result "
+        "shows it, treat the lot as untested for it and ask the supplier for the panel.",
+        tuple(sources),
+    )
 
 
 def _same_lot(a: Any, b: Any) -> bool:
@@ -170,19 +224,14 @@ def _same_lot(a: Any, b: Any) -> bool:
     )
 
 
-def _limit_fails(limit: Limit, value: Any, product: Mapping[str, Any]) -> bool | None:
-    """True when the result breaks the limit; None when it cannot be judged."""
+def _limit_fails(limit: Limit, value: Any) -> bool | None:
+    """True when the result breaks the limit; None when it cannot be judged here."""
     if limit.comparison == "absent":
-        return str(value).strip().lower() not in ABSENT_WORDS
+        return not is_absent(value)
     if isinstance(value, str):
         return None
     if limit.comparison == "below":
         return value >= limit.limit
     if limit.comparison in ("max", "max_pct_of_alkaloids"):
         return value > limit.limit
-    if limit.comparison == "within_pct_of_label":
-        label = product.get("label_amount_mg")
-        if not label:
-            return None
-        return abs(value - label) / label * 100 > limit.limit
-    return False  # "required": any reported value passes
+    return False  # "required": any reported value passes; amounts per label: lab_amounts
