@@ -679,6 +679,59 @@ def test_the_medicine_list_pre_answers_the_questions_it_answers(patient_draft, c
     assert not response.answers.filter(item__key="opioid_use").exists()
 
 
+def _with_medicines(substances, *medicines):
+    answers = _answers(substances_in_use=substances)
+    rows = answers["medication_interactions"]["current_medications"]
+    answers["medication_interactions"]["current_medications"] = [
+        *rows,
+        *({"name": name, "dose": "", "frequency": ""} for name in medicines),
+    ]
+    return answers
+
+
+def test_a_kratom_product_in_the_list_with_kratom_not_ticked_blocks_signing(patient_draft):
+    """Issue 17: "7-OH tablets" in the list is kratom use; an answer that leaves kratom out
+    would hide the questions about its dependence, lot and lab results."""
+    response, user = patient_draft
+    fill(response, user, _with_medicines(["melatonin"], "7-OH tablets"))
+    state = load_state(response)
+    [contradiction] = state.contradictions
+    assert contradiction.item_key == "substances_in_use" and contradiction.option == "kratom"
+    assert "does not include Kratom (any form), but the medicine list has 7-OH tablets" in (
+        contradiction.message
+    )
+    assert not state.can_sign
+    # "Considering kratom" is not use either; ticking kratom resolves it.
+    fill(response, user, _with_medicines(["melatonin", "considering_kratom"], "7-OH tablets"))
+    assert load_state(response).contradictions
+    fill(response, user, _with_medicines(["kratom", "melatonin"], "7-OH tablets"))
+    assert load_state(response).contradictions == []
+
+
+def test_a_melatonin_product_pre_ticks_melatonin_when_the_question_is_unanswered(
+    patient_draft, client
+):
+    from django.urls import reverse
+
+    from .conftest import login
+
+    response, user = patient_draft
+    fill(response, user, _with_medicines(None, "ZzzQuil PURE Zzzs", "OPMS capsules"))
+    login(client, user)
+    page = client.get(reverse("section", args=[response.pk, "medication_interactions"]))
+    assert sorted(page.context["form"]["substances_in_use"].value()) == ["kratom", "melatonin"]
+    body = page.content.decode()
+    assert "Melatonin, from the medicine list: ZzzQuil PURE Zzzs" in body
+    assert "Kratom (any form), from the medicine list: OPMS capsules" in body
+
+
+def test_no_product_in_the_list_asks_nothing_of_the_substances_question(patient_draft):
+    response, user = patient_draft
+    fill(response, user, _with_medicines(["melatonin"]))
+    state = load_state(response)
+    assert not [r for r in state.reconciliations if r.item_key == "substances_in_use"]
+
+
 # ------------------------------------- the catalogue is edited like the other knowledge
 
 

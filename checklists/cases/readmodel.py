@@ -141,10 +141,18 @@ class ResponseState:
         keys = {i.key for i in items}
         return [r for r in self.reconciliations if r.item_key in keys]
 
-    def prefilled(self, items) -> dict[str, str]:
-        """ "Yes" for each unanswered question among `items` that the medicine list answers
-        (the section form's initial value: the clinician confirms or changes it)."""
-        return {r.item_key: "yes" for r in self.reconciliations_for(items) if r.answer is None}
+    def prefilled(self, items) -> dict[str, Any]:
+        """The medicine list's answer to each unanswered question among `items` ("Yes", or
+        the options of the products it shows: the section form's initial value, which the
+        clinician confirms or changes)."""
+        values: dict[str, Any] = {}
+        for r in self.reconciliations_for(items):
+            if r.answer is None:
+                value = r.prefill
+                values[r.item_key] = (
+                    [*values.get(r.item_key, []), *value] if isinstance(value, list) else value
+                )
+        return values
 
     @cached_property
     def carried_acknowledgements(self) -> dict[str, Acknowledgement]:

@@ -87,14 +87,18 @@ def fill_response(response: ChecklistResponse, user, rng: random.Random, *, sect
 
 def _agree_with_medicines(items, values: dict, answers: dict) -> None:
     """A synthetic "No" beside a listed medicine that answers the question would be a
-    contradiction no clinician could sign (issue 16): answer such questions "yes"."""
+    contradiction no clinician could sign (issue 16): answer such questions "yes", and tick
+    the product a listed kratom or melatonin product shows in use (issue 17)."""
     names = [row["name"] for row in answers.get("current_medications") or []]
     if not names:
         return
     knowledge = screening.load_knowledge(names)
     matches = [screening.match_medication(name, knowledge) for name in names]
     for found in screening.reconcile(items, answers, matches):
-        if found.contradiction:
+        if found.contradiction and found.option:  # a product the products question left out
+            chosen = [*answers[found.item_key], found.option]
+            values[found.item_key] = answers[found.item_key] = chosen
+        elif found.contradiction:
             values[found.item_key] = answers[found.item_key] = "yes"
 
 

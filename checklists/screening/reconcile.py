@@ -1,10 +1,16 @@
-"""The answers beside the medicine list (issue 16, point 5).
+"""The answers beside the medicine list (issue 16, point 5; issue 17).
 
 A question such as "Is the patient taking any opioid?" is answered by the medicine list
 too: its item's screening mapping (`{"role": "medicine_question", "classes": [...]}`)
 names the substances and classes that answer it. A recognised medicine of those classes
 suggests "Yes, from the medicine list: tramadol"; a "No" beside one is a contradiction,
 shown on the section and the review, and signing is refused until it is resolved.
+
+The question of which products the patient uses (`{"role": "substances", "map": ...}`) is
+answered the same way by a kratom, 7-OH or melatonin product in the list: its option named
+after the agent ("kratom": uses it, not "considering") is suggested, and an answer without
+it beside "7-OH tablets" is a contradiction, since the questions about that product's
+dependence, lot and lab results hang on that option.
 Pure: answers and matches in, findings out.
 """
 
@@ -15,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..conditions import effective_answers, visible_keys
-from .matching import MedicationMatch
+from .matching import MedicationMatch, agents_named
 
 ROLE = "medicine_question"
+AGENT_ROLE = "substances"
 
 
 @dataclass(frozen=True)
@@ -26,21 +33,42 @@ class Reconciliation:
     prompt: str
     medicines: tuple[str, ...]  # as typed in the list
     answer: Any
+    # A choice question (AGENT_ROLE): the option the list implies, and its label.
+    option: str = ""
+    option_label: str = ""
 
     @property
     def contradiction(self) -> bool:
-        return self.answer == "no"
+        if not self.option:
+            return self.answer == "no"
+        return self.answer is not None and self.option not in _chosen(self.answer)
+
+    @property
+    def prefill(self) -> Any:
+        """The answer the section form starts from when the question is unanswered."""
+        return [self.option] if self.option else "yes"
 
     @property
     def suggestion(self) -> str:
-        return f"Yes, from the medicine list: {', '.join(self.medicines)}"
+        first = self.option_label or "Yes"
+        return f"{first}, from the medicine list: {', '.join(self.medicines)}"
 
     @property
     def message(self) -> str:
+        listed = ", ".join(self.medicines)
+        if self.option:
+            return (
+                f"“{self.prompt}” does not include {self.option_label}, but the medicine list "
+                f"has {listed}. Correct the answer or the list."
+            )
         return (
-            f"“{self.prompt}” is answered No, but the medicine list has "
-            f"{', '.join(self.medicines)}. Correct the answer or the list."
+            f"“{self.prompt}” is answered No, but the medicine list has {listed}. "
+            "Correct the answer or the list."
         )
+
+
+def _chosen(answer: Any) -> list:
+    return list(answer) if isinstance(answer, list | tuple) else [answer]
 
 
 def reconcile(
@@ -54,7 +82,12 @@ def reconcile(
     out = []
     for item in items:
         rule = item.screening or {}
-        if rule.get("role") != ROLE or item.key not in visible:
+        if item.key not in visible:
+            continue
+        if rule.get("role") == AGENT_ROLE:
+            out += _agent_choices(item, found, answers.get(item.key))
+            continue
+        if rule.get("role") != ROLE:
             continue
         keys = set(rule.get("classes", []))
         medicines = tuple(
@@ -64,4 +97,16 @@ def reconcile(
         )
         if medicines:
             out.append(Reconciliation(item.key, item.prompt, medicines, answers.get(item.key)))
+    return out
+
+
+def _agent_choices(item, found: list[MedicationMatch], answer: Any) -> list[Reconciliation]:
+    """One finding per agent the medicine list shows in use whose own option the item has."""
+    labels = {option["code"]: option["label"] for option in item.options or []}
+    out = []
+    for agent, medicines in agents_named(found).items():
+        if agent in labels:
+            out.append(
+                Reconciliation(item.key, item.prompt, medicines, answer, agent, labels[agent])
+            )
     return out
