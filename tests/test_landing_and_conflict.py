@@ -44,9 +44,7 @@ def stale_save(first, second, response, url):
     return second.post(url, {"pregnant": "no", "age_years": "30", "lock_version": stale})
 
 
-def test_the_same_clinician_in_two_tabs_is_not_told_someone_else_saved(
-    clinician, case, version
-):
+def test_the_same_clinician_in_two_tabs_is_not_told_someone_else_saved(clinician, case, version):
     response = make_response(case, clinician)
     url = reverse("section", args=[response.pk, "individual_variability"])
     tab = login(HttpsClient(), clinician)
