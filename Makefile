@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED_CASES ?= 60
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve bench test lint scan clean
+.PHONY: install system run serve bench test lint scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,11 +44,33 @@ serve: install
 bench: install
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
+## system: what the suite needs from the system, not from pip: Debian's Chromium for the
+## browser tests (Playwright's own download cannot reach its CDN) and a Japanese font (a PDF
+## test reads back Japanese text). Installed through apt-get when missing and run as root;
+## otherwise one line naming the command, and make stops. CHROMIUM_PATH names another
+## Chromium; APT_GET another apt-get (a dry run: APT_GET="echo apt-get").
+APT_GET ?= apt-get
+system:
+	@missing=""; \
+	if [ -n "$$CHROMIUM_PATH" ]; then test -x "$$CHROMIUM_PATH" || missing="chromium"; \
+	else command -v chromium >/dev/null 2>&1 || missing="chromium"; fi; \
+	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-ipafont-gothic"; \
+	missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v $(firstword $(APT_GET)) >/dev/null 2>&1; then \
+		echo "Installing $$missing (apt-get) for the browser and PDF tests"; \
+		DEBIAN_FRONTEND=noninteractive $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null; \
+	else \
+		echo "make test needs $$missing: run  sudo apt-get install -y $$missing  (or set CHROMIUM_PATH), then make test again" >&2; \
+		exit 1; \
+	fi
+
 ## test: install what the tests need, then run the whole suite (25 generated examples per
 ## property test; HYPOTHESIS_PROFILE=ci for CI's 200), one worker per core (pytest-xdist;
 ## TEST_WORKERS=0 for one process; PYTEST_ARGS="tests/test_x.py" narrows it).
 TEST_WORKERS ?= auto
-test: install
+test: install system
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

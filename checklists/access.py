@@ -242,6 +242,9 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "return": can_return_for_amendment,
     "add_lot": can_add_lot,
     "view_audit": lambda user, obj: can_view_audit(user),
+    "edit_content": lambda user, obj: can_edit_content(user),
+    "propose_knowledge": lambda user, obj: can_propose_knowledge(user),
+    "approve_knowledge": can_approve_knowledge,
 }
 
 

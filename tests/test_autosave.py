@@ -55,7 +55,7 @@ def test_stale_autosave_shows_the_conflict_and_overwrites_nothing(
         _url(response), {"lock_version": stale, "substances_in_use": ["kratom"]}, **HX
     )
     body = reply.content.decode()
-    assert "Not saved" in body and "someone else saved" in body
+    assert "Not saved" in body and "saved from another page or by another person" in body
     assert "hx-swap-oob" not in body
     saved = Answer.objects.get(response=response, item__key="substances_in_use")
     assert saved.value == ["melatonin"]

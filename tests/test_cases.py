@@ -140,7 +140,7 @@ def test_cannot_create_a_case_in_someone_elses_team(clinician_client, other_team
         ("initials", "A1", "up to 4 letters"),
         ("birth_year", "1850", "between 1900"),
         ("birth_year", "abc", "whole number"),
-        ("jurisdiction", "Texas!", "code such as"),
+        ("jurisdiction", "Texas!", "not in the legal table. Closest: Texas (US-TX)"),
     ],
 )
 def test_bad_case_input_gets_a_clear_field_error(clinician_client, team, field, value, message):

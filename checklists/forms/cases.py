@@ -9,10 +9,27 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..models import (
+    Jurisdiction,
     PatientCase,
     Team,
 )
-from .fields import JURISDICTION_RE, clean_text
+from .fields import PlaceField, clean_text
+
+PLACE_HELP = (
+    "Where the patient lives: a country or US state by name or code (Texas, TX, US-TX, GB);"
+    " choose it from the list as you type."
+)
+
+
+def place_field() -> PlaceField:
+    """The case's place, resolved against the legal table (one query): an unknown place
+    saved here would only be refused later, in the checklist."""
+    return PlaceField(
+        places=Jurisdiction.objects.choices(),
+        required=False,
+        label="Jurisdiction",
+        help_text=PLACE_HELP,
+    )
 
 
 class CaseForm(forms.ModelForm):
@@ -24,7 +41,6 @@ class CaseForm(forms.ModelForm):
         help_texts = {
             "initials": "Optional, up to 4 letters.",
             "birth_year": "Optional. Only the year is stored.",
-            "jurisdiction": "Where the patient lives: a country (GB) or a US state (US-TX).",
         }
 
     def __init__(self, *args, teams, **kwargs):
@@ -35,6 +51,7 @@ class CaseForm(forms.ModelForm):
         self.fields["birth_year"].widget = forms.NumberInput(
             attrs={"min": 1900, "inputmode": "numeric"}
         )
+        self.fields["jurisdiction"] = place_field()
 
     def clean_reference(self) -> str:
         reference = clean_text(self.cleaned_data["reference"])
@@ -56,11 +73,10 @@ class CaseForm(forms.ModelForm):
             raise ValidationError(f"Enter a year between 1900 and {datetime.date.today().year}.")
         return year
 
-    def clean_jurisdiction(self) -> str:
-        code = clean_text(self.cleaned_data.get("jurisdiction", "")).upper()
-        if code and not JURISDICTION_RE.fullmatch(code):
-            raise ValidationError("Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
-        return code
+    def place_label(self) -> str:
+        """The cleaned place as "Texas (US-TX)", for the message that confirms it."""
+        code = self.cleaned_data.get("jurisdiction")
+        return self.fields["jurisdiction"].widget.format_value(code) if code else ""
 
     def clean(self):
         cleaned = super().clean()
@@ -91,6 +107,7 @@ class CaseEditForm(CaseForm):
         self.fields["birth_year"].widget = forms.NumberInput(
             attrs={"min": 1900, "inputmode": "numeric"}
         )
+        self.fields["jurisdiction"] = place_field()
 
     def clean(self):
         return forms.ModelForm.clean(self)

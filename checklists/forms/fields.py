@@ -11,6 +11,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput, JSONString
 
+from ..models.legal import PlaceMatch, resolve_place
+
 JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z0-9-]{1,40})?$")
 
 
@@ -81,7 +83,9 @@ class RowListField(forms.Field):
 
 
 class JurisdictionInput(forms.TextInput):
-    """A text box that suggests the legal table's places as you type (a datalist)."""
+    """A text box that suggests the legal table's places as you type (a datalist, no
+    script). Each suggestion reads "Texas (US-TX)", so typing the name or the code finds
+    it in any browser; a stored code is shown the same way."""
 
     template_name = "checklists/widgets/jurisdiction.html"
 
@@ -89,10 +93,60 @@ class JurisdictionInput(forms.TextInput):
         self.places = list(places)
         super().__init__(attrs)
 
+    def format_value(self, value):
+        label = dict(self.places).get(value) if isinstance(value, str) else None
+        return f"{label} ({value})" if label else super().format_value(value)
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["widget"]["places"] = self.places
+        context["widget"]["places"] = [f"{label} ({code})" for code, label in self.places]
         return context
+
+
+class PlaceField(forms.CharField):
+    """A place of the legal table typed by name or code ("Texas", "TX", "US-TX"); cleans
+    to its code, which is what is stored. An unknown or ambiguous place is refused with the
+    places it might mean. Without `places` (a form built without the table) a well-formed
+    code is taken as typed."""
+
+    def __init__(self, places=(), **kwargs):
+        self.places = list(places)
+        kwargs.setdefault("max_length", 120)  # "Tishomingo County, Mississippi (US-MS-...)"
+        kwargs["widget"] = JurisdictionInput(self.places)
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> str:
+        text = clean_text(super().clean(value))
+        if not text:
+            return ""
+        if not self.places:
+            code = text.upper().split(" ")[0]
+            if not JURISDICTION_RE.fullmatch(code):
+                raise ValidationError("Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
+            return code
+        match = resolve_place(text, self.places)
+        if match.code is None:
+            raise ValidationError(place_refusal(text, match), code="unknown_place")
+        return match.code
+
+
+def place_refusal(text: str, match: PlaceMatch) -> str:
+    """Why a typed place was refused, naming the places it might mean."""
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    choices = [f"{label} ({code})" for code, label in match.candidates]
+    listed = f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else "".join(choices)
+    if match.ambiguous:
+        return f"“{shown}” could be {listed}: type or choose the one you mean."
+    if choices:
+        return (
+            f"“{shown}” is not in the legal table. Closest: {listed}. "
+            "If the region is not listed, choose its country."
+        )
+    return (
+        f"“{shown}” is not in the legal table. Type a country or US state by name "
+        "or code (Texas, TX, US-TX, GB) and choose it from the list; if the region is not "
+        "listed, choose its country."
+    )
 
 
 class ProductLotWidget(RowListWidget):

@@ -15,9 +15,8 @@ from ..models import (
     ItemKind,
 )
 from .fields import (
-    JURISDICTION_RE,
     MEDICATION_COLUMNS,
-    JurisdictionInput,
+    PlaceField,
     ProductLotField,
     RowListField,
     RowListWidget,
@@ -67,7 +66,7 @@ def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
     if kind == ItemKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == ItemKind.JURISDICTION:
-        return forms.CharField(max_length=60, widget=JurisdictionInput(places), **common)
+        return PlaceField(places=places, **common)
     if kind == ItemKind.MEDICATION_LIST:
         return RowListField(MEDICATION_COLUMNS, "name", **common)
     if kind == ItemKind.PRODUCT_LOT:
@@ -107,7 +106,6 @@ class SectionForm(forms.Form):
         self, *args, items: list[Item], answers: dict[str, Any], lots=(), places=(), **kwargs
     ):
         initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
-        self.place_codes = {code for code, _ in places}
         super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
         self.items = items
         for item in items:
@@ -140,19 +138,7 @@ class SectionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         for item in self.items:
-            if item.kind == ItemKind.JURISDICTION and cleaned.get(item.key):
-                code = clean_text(cleaned[item.key]).upper().split(" ")[0]
-                if not JURISDICTION_RE.fullmatch(code):
-                    self.add_error(item.key, "Use a code such as US-TX, US-CA-SAN-DIEGO or GB.")
-                elif self.place_codes and code not in self.place_codes:
-                    self.add_error(
-                        item.key,
-                        f"{code} is not in the legal table. Choose a "
-                        "listed place, or the country if the region is not listed.",
-                    )
-                else:
-                    cleaned[item.key] = code
-            elif item.kind in TEXT_LIMITS and cleaned.get(item.key):
+            if item.kind in TEXT_LIMITS and cleaned.get(item.key):
                 try:
                     cleaned[item.key] = clean_text(cleaned[item.key])
                 except ValidationError as error:

@@ -7,6 +7,10 @@ so a checklist signed before the change keeps meaning what it meant.
 from __future__ import annotations
 
 import datetime
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +19,105 @@ from simple_history.models import HistoricalRecords
 
 from .content import Source
 from .stamp import ReferenceDataQuerySet
+
+Place = tuple[str, str]  # (code, label): what the forms and the knowledge base hold
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """What a typed place names in the legal table: the code of one place, or none and
+    the places it might have meant (`ambiguous`: several fit it exactly, as "CA" fits
+    Canada and California; otherwise the closest spellings)."""
+
+    code: str | None
+    candidates: tuple[Place, ...] = ()
+    ambiguous: bool = False
+
+
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_LABEL_WITH_CODE = re.compile(r"(.*)\(\s*([A-Za-z0-9_ -]+?)\s*\)")
+MAX_CANDIDATES = 5
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _as_code(text: str) -> str:
+    return re.sub(r"[\s_]+", "-", text.strip()).upper()
+
+
+def _names(label: str) -> set[str]:
+    """The spellings of a place's name a person may type: "San Diego (city), California"
+    is also "San Diego (city)", "San Diego" and "San Diego, California"."""
+    label = _squeeze(label)
+    names = {label, label.split(",")[0].strip()}
+    return names | {_PARENTHESES.sub("", name).strip() for name in names}
+
+
+def resolve_place(text: str, places: Iterable[Place]) -> PlaceMatch:
+    """The place `text` names among `places`, by code ("US-TX"), name ("texas"), a US
+    state's postal code ("TX") or the suggestion list's "Texas (US-TX)"; case and spacing
+    do not matter. Never a guess: several exact fits are ambiguous, none gives the closest
+    places. Pure, so the checklist resolves against the in-memory knowledge base."""
+    places = list(places)
+    by_code = dict(places)
+    wanted = _squeeze(text)
+    if not wanted:
+        return PlaceMatch(None)
+    labelled = _LABEL_WITH_CODE.fullmatch(wanted)
+    if labelled and _as_code(labelled[2]) in by_code:
+        code, name = _as_code(labelled[2]), labelled[1].strip().rstrip(",").strip()
+        if not name or name in _names(by_code[code]):
+            return PlaceMatch(code)
+        others = _exact(name, places)
+        return PlaceMatch(None, _listed(places, {code, *others}), ambiguous=True)
+    found = _exact(wanted, places)
+    if len(found) == 1:
+        return PlaceMatch(found.pop())
+    if found:
+        return PlaceMatch(None, _listed(places, found), ambiguous=True)
+    return PlaceMatch(None, _closest(wanted, places))
+
+
+def _exact(wanted: str, places: Sequence[Place]) -> set[str]:
+    code = _as_code(wanted)
+    postal = f"US-{code}" if re.fullmatch(r"[A-Z]{2}", code) else None
+    return {place for place, label in places if place in (code, postal) or wanted in _names(label)}
+
+
+def _listed(places: Sequence[Place], codes: set[str]) -> tuple[Place, ...]:
+    return tuple(place for place in places if place[0] in codes)
+
+
+def _closest(wanted: str, places: Sequence[Place]) -> tuple[Place, ...]:
+    """Up to MAX_CANDIDATES places for a text that names none: those whose name or code
+    begins with it, the known places a code sits under ("US-XX": United States), then
+    the nearest spellings."""
+    code = _as_code(wanted)
+    chosen: list[str] = [
+        place
+        for place, label in places
+        if any(name.startswith(wanted) for name in _names(label)) or place.startswith(code)
+    ]
+    parts = code.split("-")
+    chosen += ["-".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)]
+    spellings = {name: place for place, label in places for name in _names(label)}
+    near = difflib.get_close_matches(wanted, spellings, n=MAX_CANDIDATES, cutoff=0.6)
+    chosen += [spellings[name] for name in near]
+    known = dict(places)
+    unique = [place for place in dict.fromkeys(chosen) if place in known]
+    return tuple((place, known[place]) for place in unique[:MAX_CANDIDATES])
+
+
+class JurisdictionQuerySet(ReferenceDataQuerySet):
+    def choices(self) -> list[Place]:
+        """(code, label) for every place, in code order: one query."""
+        return [(place.code, place.label()) for place in self.select_related("parent")]
+
+    def resolve(self, text: str) -> PlaceMatch:
+        """The place typed as `text` (see `resolve_place`): one query."""
+        return resolve_place(text, self.choices())
 
 
 class Jurisdiction(models.Model):
@@ -29,7 +132,7 @@ class Jurisdiction(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    objects = ReferenceDataQuerySet.as_manager()
+    objects = JurisdictionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -78,7 +78,9 @@ def case_new(request):
     )
     if request.method == "POST" and teams and form.is_valid():
         case = create_case(user=request.user, ip=audit.client_ip(request), **form.cleaned_data)
-        messages.success(request, f"Case {case.reference} created.")
+        # The place in words, so a "DE" meant for Germany shows as Delaware at once.
+        place = f" for a patient in {form.place_label()}" if case.jurisdiction else ""
+        messages.success(request, f"Case {case.reference} created{place}.")
         return redirect("case_detail", case_id=case.pk)
     return render(request, "checklists/case_form.html", {"form": form, "teams": teams})
 

@@ -1,10 +1,12 @@
-"""A tablet at 768 px and a desktop at 200 % zoom: no horizontal scrolling."""
+"""A tablet at 768 px and a desktop at 200 % zoom: no horizontal scrolling; the main
+navigation on one line at every width."""
 
 import pytest
+from playwright.sync_api import expect
 
 from checklists.cases.drafts import start_response
 
-from ..factories import make_case
+from ..factories import make_case, make_user
 from .conftest import log_in
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -31,5 +33,32 @@ def test_section_pages_fit_without_horizontal_scroll(browser, site, viewport, sc
             assert page.evaluate(NO_SIDEWAYS_SCROLL), f"{section.key} scrolls sideways"
         page.goto(f"{site['url']}/responses/{response.pk}/review/")
         assert page.evaluate(NO_SIDEWAYS_SCROLL), "review scrolls sideways"
+    finally:
+        context.close()
+
+
+def test_the_longest_navigation_holds_one_line_at_every_width(browser, site):
+    """A superuser's navigation (six links and the account) is the longest there is: it
+    wrapped onto two lines at 768 px. Now links sit side by side from 1200 px and open from
+    "Menu" below; the bar is one line high (57 px; wrapped, it was 81) at each width."""
+    make_user("chief", role=None, teams=[site["team"]], is_staff=True, is_superuser=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        log_in(page, site["url"], "chief")
+        for width in (1440, 1200, 1024, 768, 600):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{site['url']}/cases/")
+            height = page.locator("nav.navbar").bounding_box()["height"]
+            assert height < 70, f"the navigation is {height} px high at {width} px"
+            assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scroll at {width} px"
+            audit = page.get_by_role("link", name="Audit trail")
+            if width >= 1200:
+                expect(audit).to_be_visible()
+            else:
+                expect(audit).to_be_hidden()
+                page.get_by_role("button", name="Menu").click()
+                expect(audit).to_be_visible()
     finally:
         context.close()
