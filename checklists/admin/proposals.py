@@ -8,20 +8,18 @@ proposer)."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import redirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
-from .. import audit
 from ..access import can_decide_knowledge
 from ..authoring import proposals
 from ..authoring.knowledge_values import describe, model_for, row_values
-from ..authoring.workflow import WorkflowRefused
 from ..forms.knowledge import DecisionForm
 from ..models import KnowledgeChange
+from .decisions import decide
 
 STEPS = [("approve", "Approve and apply"), ("reject", "Reject"), ("withdraw", "Withdraw")]
 
@@ -84,31 +82,16 @@ class KnowledgeChangeAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/checklists/knowledgechange/review.html", context)
 
     def decide_view(self, request, object_id: int, step: str):
-        """POST only (with the admin's CSRF check): approve, reject or withdraw."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if step not in proposals.SERVICES:
-            raise Http404("No such step.")
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        change = self._get(object_id)
-        form = DecisionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, " ".join(form.errors.get("comment", ["Check the comment."])))
-            return redirect("admin:checklists_knowledgechange_change", change.pk)
-        try:
-            done = proposals.SERVICES[step](
-                change=change,
-                user=request.user,
-                comment=form.cleaned_data["comment"],
-                ip=audit.client_ip(request),
-            )
-        except WorkflowRefused as refusal:
-            for reason in refusal.reasons:
-                messages.error(request, reason)
-        else:
-            messages.success(request, _decided_message(done))
-        return redirect("admin:checklists_knowledgechange_change", change.pk)
+        """POST only: approve (which applies it), reject or withdraw."""
+        return decide(
+            self,
+            request,
+            step=step,
+            services=proposals.SERVICES,
+            lookup=lambda: self._get(object_id),
+            argument="change",
+            done_message=_decided_message,
+        )
 
     @staticmethod
     def _get(object_id) -> KnowledgeChange:

@@ -5,19 +5,17 @@ Releases are recorded by `load_default_content`, never added, edited or deleted 
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import redirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from .. import audit
 from ..access import can_decide_release
 from ..authoring import release as releases
-from ..authoring.workflow import WorkflowRefused
 from ..forms.knowledge import DecisionForm
 from ..models import ContentRelease
+from .decisions import decide
 
 STEPS = [("approve", "Approve and load"), ("reject", "Reject")]
 
@@ -79,31 +77,16 @@ class ContentReleaseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/checklists/contentrelease/review.html", context)
 
     def decide_view(self, request, object_id: int, step: str):
-        """POST only (with the admin's CSRF check): approve or reject."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if step not in releases.SERVICES:
-            raise Http404("No such step.")
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        release = self._get(object_id)
-        form = DecisionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, " ".join(form.errors.get("comment", ["Check the comment."])))
-            return redirect("admin:checklists_contentrelease_change", release.pk)
-        try:
-            done = releases.SERVICES[step](
-                release=release,
-                user=request.user,
-                comment=form.cleaned_data["comment"],
-                ip=audit.client_ip(request),
-            )
-        except WorkflowRefused as refusal:
-            for reason in refusal.reasons:
-                messages.error(request, reason)
-        else:
-            messages.success(request, _decided_message(done))
-        return redirect("admin:checklists_contentrelease_change", release.pk)
+        """POST only: approve (which loads the release) or reject."""
+        return decide(
+            self,
+            request,
+            step=step,
+            services=releases.SERVICES,
+            lookup=lambda: self._get(object_id),
+            argument="release",
+            done_message=_decided_message,
+        )
 
     @staticmethod
     def _get(object_id) -> ContentRelease:

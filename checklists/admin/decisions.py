@@ -1,0 +1,57 @@
+"""The decision step shared by the review pages of knowledge proposals and knowledge
+releases: a POST with an optional comment, handed to one of the write functions of
+authoring/ (`proposals.SERVICES`, `release.SERVICES`), its refusal reasons or its outcome
+shown as messages, and back to the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+
+from .. import audit
+from ..authoring.workflow import WorkflowRefused
+from ..forms.knowledge import DecisionForm
+
+
+def decide(
+    model_admin,
+    request,
+    *,
+    step: str,
+    services: Mapping[str, Callable[..., Any]],
+    lookup: Callable[[], Any],
+    argument: str,
+    done_message: Callable[[Any], str],
+) -> HttpResponse:
+    """POST only (the admin checks CSRF): `services[step]` called with the object `lookup`
+    finds as keyword `argument`, the user, the comment and the address."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if step not in services:
+        raise Http404("No such step.")
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    target = lookup()
+    back = redirect(f"admin:checklists_{target._meta.model_name}_change", target.pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("comment", ["Check the comment."])))
+        return back
+    try:
+        done = services[step](
+            **{argument: target},
+            user=request.user,
+            comment=form.cleaned_data["comment"],
+            ip=audit.client_ip(request),
+        )
+    except WorkflowRefused as refusal:
+        for reason in refusal.reasons:
+            messages.error(request, reason)
+    else:
+        messages.success(request, done_message(done))
+    return back
