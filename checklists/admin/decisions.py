@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.urls import path
 
 from .. import audit
 from ..authoring.workflow import WorkflowRefused
@@ -55,3 +56,27 @@ def decide(
     else:
         messages.success(request, done_message(done))
     return back
+
+
+class DecidedNotEditedAdmin:
+    """For an admin whose rows are decided by the buttons of `decide_view`, never added,
+    edited or deleted in the admin; `decide_url_name` names the decision route."""
+
+    decide_url_name = ""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        route = path(
+            "<int:object_id>/decide/<slug:step>/",
+            self.admin_site.admin_view(self.decide_view),
+            name=self.decide_url_name,
+        )
+        return [route, *super().get_urls()]

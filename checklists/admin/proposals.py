@@ -12,20 +12,22 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 
 from ..access import can_decide_knowledge
 from ..authoring import proposals
 from ..authoring.knowledge_values import describe, model_for, row_values
 from ..forms.knowledge import DecisionForm
 from ..models import KnowledgeChange
-from .decisions import decide
+from .decisions import DecidedNotEditedAdmin, decide
 
 STEPS = [("approve", "Approve and apply"), ("reject", "Reject"), ("withdraw", "Withdraw")]
 
 
 @admin.register(KnowledgeChange)
-class KnowledgeChangeAdmin(admin.ModelAdmin):
+class KnowledgeChangeAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
+    # Added by their own flow, decided by the buttons below, never edited or deleted.
+    decide_url_name = "checklists_knowledge_decide"
     list_display = [
         "__str__",
         "model_name",
@@ -40,23 +42,6 @@ class KnowledgeChangeAdmin(admin.ModelAdmin):
     search_fields = ["row_label", "reason"]
     ordering = ["-proposed_at", "-id"]
     actions = None
-
-    def has_add_permission(self, request):
-        return False  # proposals come from the knowledge tables' own pages
-
-    def has_change_permission(self, request, obj=None):
-        return False  # decided by the buttons below, never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        decide = path(
-            "<int:object_id>/decide/<slug:step>/",
-            self.admin_site.admin_view(self.decide_view),
-            name="checklists_knowledge_decide",
-        )
-        return [decide, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """One proposal: who, when, why, the fields before and after, and the buttons."""

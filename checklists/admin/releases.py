@@ -9,19 +9,21 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from ..access import can_decide_release
 from ..authoring import release as releases
 from ..forms.knowledge import DecisionForm
 from ..models import ContentRelease
-from .decisions import decide
+from .decisions import DecidedNotEditedAdmin, decide
 
 STEPS = [("approve", "Approve and load"), ("reject", "Reject")]
 
 
 @admin.register(ContentRelease)
-class ContentReleaseAdmin(admin.ModelAdmin):
+class ContentReleaseAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
+    # Added by their own flow, decided by the buttons below, never edited or deleted.
+    decide_url_name = "checklists_release_decide"
     list_display = ["__str__", "status", "recorded_at", "decided_by", "decided_at", "rows_loaded"]
     list_filter = ["status"]
     list_select_related = ["decided_by"]
@@ -32,23 +34,6 @@ class ContentReleaseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("files")
-
-    def has_add_permission(self, request):
-        return False  # recorded by load_default_content
-
-    def has_change_permission(self, request, obj=None):
-        return False  # decided by the buttons, never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        decide = path(
-            "<int:object_id>/decide/<slug:step>/",
-            self.admin_site.admin_view(self.decide_view),
-            name="checklists_release_decide",
-        )
-        return [decide, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """One release: when it was recorded, what it changes, and the buttons."""
