@@ -269,7 +269,8 @@ def test_section_page_shows_prompt_help_source_and_stepper(
     assert "Section 2 of 5" in body
     assert "Question pregnant?" in body and "Why pregnant matters." in body
     title = Source.objects.get(key="seed-pain-sleep").title
-    assert f"Source: {title} (Section: safe practices)" in body
+    assert "<summary>Sources (1)</summary>" in body
+    assert title in body and "(Section: safe practices)" in body and "source document" in body
     assert 'aria-current="step"' in body
     for key in ("medication_interactions", "plan_and_monitoring"):
         assert reverse("section", args=[response.pk, key]) in body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -182,7 +183,8 @@ class ResponseState:
 
     @cached_property
     def citations(self) -> dict[int, list[Citation]]:
-        """Citations by item id, with their sources from the knowledge base."""
+        """Citations by item id, with their sources from the knowledge base, each item's
+        in evidence order (in_evidence_order)."""
         content = self.content
         knowledge = self.knowledge
         if content.citations is not None and content.citations[0] is knowledge:
@@ -192,6 +194,7 @@ class ResponseState:
             citation = Citation(pk=pk, item_id=item_id, source_id=source_id, locator=locator)
             citation.source = knowledge.sources[source_id]
             found[item_id].append(citation)
+        found = {item_id: in_evidence_order(cs) for item_id, cs in found.items()}
         if content.frozen:
             # Kept with the knowledge base they were built from: an edited source title
             # (a new knowledge base) builds them again.
@@ -206,6 +209,14 @@ class ResponseState:
     @property
     def can_sign(self) -> bool:
         return self.response.is_draft and not self.missing and not self.contradictions
+
+
+def in_evidence_order(citations: Iterable[Citation]) -> list[Citation]:
+    """An item's citations as pages, prints and exports show them: by the kind of their
+    source (Source.EVIDENCE_ORDER: labels, regulators and law first, the source documents
+    last), then in the order the checklist lists them. Sorted once, where citations are read,
+    so no template or export orders them on its own."""
+    return sorted(citations, key=lambda c: c.source.evidence_rank)
 
 
 def jurisdiction_choices(knowledge: screening.KnowledgeBase | None = None) -> list[tuple[str, str]]:

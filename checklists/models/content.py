@@ -71,6 +71,22 @@ class Source(models.Model):
         NEWS = "news", "News report"
         EXPERT = "expert", "Expert opinion / secondary summary"
 
+    # The order an item's citations are shown in: clinical and regulatory evidence first,
+    # the web articles the checklist was drawn from last, so a promotional article is never
+    # shown as the first evidence for a clinical claim (issue 18).
+    EVIDENCE_ORDER = (
+        Kind.LABEL,
+        Kind.REGULATORY,
+        Kind.LAW,
+        Kind.REVIEW,
+        Kind.STUDY,
+        Kind.OBSERVATIONAL,
+        Kind.CASE_REPORT,
+        Kind.EXPERT,
+        Kind.NEWS,
+        Kind.SOURCE_DOCUMENT,
+    )
+
     key = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=400)
     publisher = models.CharField(max_length=200, blank=True)
@@ -86,6 +102,19 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def evidence_rank(self) -> int:
+        """Its place in EVIDENCE_ORDER (0 is shown first); a kind the order does not know
+        goes last, so an unclassified source is never the first evidence either."""
+        try:
+            return self.EVIDENCE_ORDER.index(self.kind)
+        except ValueError:
+            return len(self.EVIDENCE_ORDER)
+
+    @property
+    def is_source_document(self) -> bool:
+        return self.kind == self.Kind.SOURCE_DOCUMENT
 
 
 class ChecklistTemplate(models.Model):
