@@ -6,11 +6,11 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .content import Item, TemplateVersion
+from .content import Item, Severity, TemplateVersion
 
 
 class Team(models.Model):
@@ -34,19 +34,72 @@ class PatientCaseQuerySet(models.QuerySet):
         return self.filter(team__in=Team.objects.filter(members=user).values("pk"))
 
     def with_checklist_state(self) -> PatientCaseQuerySet:
-        drafts = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="draft")
-        signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
-        return self.annotate(has_draft=Exists(drafts), has_signed=Exists(signed))
+        """The case list's columns: the latest checklist's state, revision and version, and
+        the most serious caution frozen on the latest signed one.
 
-    def with_status(self, status: str, today: datetime.date) -> PatientCaseQuerySet:
-        """Filter by the case list's status choices."""
+        Correlated subqueries in the one rows query, so a page costs the same queries
+        whatever the number of cases. Nothing is screened: a draft has no stored flags
+        (its cautions are computed on its pages), so the list says so instead.
+        """
+        latest = ChecklistResponse.objects.filter(case=OuterRef("pk")).order_by(
+            "-started_at", "-id"
+        )
+        returned = AmendmentRequest.objects.filter(response=OuterRef("pk"))
+        state = Case(
+            When(status="draft", amends__isnull=False, then=Value("amending")),
+            When(status="signed", returned=True, then=Value("returned")),
+            When(status="signed", amends__isnull=False, then=Value("amended")),
+            default=F("status"),
+        )
+        signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
+        caution = Case(
+            *(When(_has_severity(s), then=Value(s)) for s in Severity.values),
+            default=Value(""),
+        )
+        return self.annotate(
+            latest_state=Subquery(
+                latest.annotate(returned=Exists(returned), state=state).values("state")[:1]
+            ),
+            latest_revision=Subquery(latest.values("revision")[:1]),
+            latest_version=Subquery(latest.values("version__number")[:1]),
+            signed_caution=Subquery(
+                signed.order_by("-signed_at", "-id")
+                .annotate(flags_text=Cast("flags_snapshot", models.TextField()))
+                .annotate(top=caution)
+                .values("top")[:1]
+            ),
+        )
+
+    def with_status(self, status: str, today: datetime.date, user=None) -> PatientCaseQuerySet:
+        """Filter by the case list's status choices ("serious" needs with_checklist_state)."""
+        drafts = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="draft")
         if status == "draft":
-            return self.filter(has_draft=True)
+            return self.filter(Exists(drafts))
+        if status == "my_drafts":
+            return self.filter(Exists(drafts.filter(started_by=user)))
         if status == "signed":
-            return self.filter(has_signed=True, has_draft=False)
+            signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
+            return self.filter(Exists(signed), ~Exists(drafts))
         if status == "follow_up_due":
             return self.filter(follow_up_due__lte=today)
+        if status == "serious":
+            return self.filter(signed_caution__in=SERIOUS)
         return self
+
+
+def _has_severity(severity: str) -> Q:
+    """A response's frozen flags (annotated as `flags_text`) hold one of this severity.
+
+    The snapshot is matched as JSON text. SQLite (Django's json.dumps) and PostgreSQL
+    (jsonb output) both write that pair as `"severity": "major"`, and the sequence cannot
+    occur inside a JSON string, whose quotes are escaped; so this is exact on both, where a
+    JSON containment lookup would not run on SQLite.
+    """
+    return Q(flags_text__contains=f'"severity": "{severity}"')
+
+
+# The severities that need an acknowledgement at signing: the "serious cautions" filter.
+SERIOUS = (Severity.CONTRAINDICATED, Severity.MAJOR)
 
 
 class PatientCase(models.Model):
@@ -108,17 +161,11 @@ class ChecklistResponseQuerySet(models.QuerySet):
 
     def with_serious_flags(self) -> ChecklistResponseQuerySet:
         """Responses whose frozen flags include a contraindicated or major one (never a
-        draft: drafts have no snapshot).
-
-        The snapshot is matched as JSON text. SQLite (Django's json.dumps) and PostgreSQL
-        (jsonb output) both write that pair as `"severity": "major"`, and the sequence
-        cannot occur inside a JSON string, whose quotes are escaped; so this is exact on
-        both, where a JSON containment lookup would not run on SQLite.
-        """
+        draft: drafts have no snapshot). See _has_severity for the match."""
         text = Cast("flags_snapshot", models.TextField())
         serious = Q()
-        for severity in ("contraindicated", "major"):
-            serious |= Q(flags_text__contains=f'"severity": "{severity}"')
+        for severity in SERIOUS:
+            serious |= _has_severity(severity)
         return self.annotate(flags_text=text).filter(serious)
 
 
