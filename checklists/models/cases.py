@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from .content import Item, Severity, TemplateVersion
@@ -41,50 +42,59 @@ class PatientCaseQuerySet(models.QuerySet):
         whatever the number of cases. Nothing is screened: a draft has no stored flags
         (its cautions are computed on its pages), so the list says so instead.
         """
-        latest = ChecklistResponse.objects.filter(case=OuterRef("pk")).order_by(
-            "-started_at", "-id"
-        )
-        returned = AmendmentRequest.objects.filter(response=OuterRef("pk"))
-        state = Case(
-            When(status="draft", amends__isnull=False, then=Value("amending")),
-            When(status="signed", returned=True, then=Value("returned")),
-            When(status="signed", amends__isnull=False, then=Value("amended")),
-            default=F("status"),
-        )
-        signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
-        caution = Case(
-            *(When(_has_severity(s), then=Value(s)) for s in Severity.values),
-            default=Value(""),
-        )
-        return self.annotate(
-            latest_state=Subquery(
-                latest.annotate(returned=Exists(returned), state=state).values("state")[:1]
-            ),
-            latest_revision=Subquery(latest.values("revision")[:1]),
-            latest_version=Subquery(latest.values("version__number")[:1]),
-            signed_caution=Subquery(
-                signed.order_by("-signed_at", "-id")
-                .annotate(flags_text=Cast("flags_snapshot", models.TextField()))
-                .annotate(top=caution)
-                .values("top")[:1]
-            ),
-        )
+        return self.annotate(**_checklist_state_columns())
 
     def with_status(self, status: str, today: datetime.date, user=None) -> PatientCaseQuerySet:
         """Filter by the case list's status choices ("serious" needs with_checklist_state)."""
+        if status == "follow_up_due":
+            return self.filter(follow_up_due__lte=today)
+        if status == "serious":
+            return self.filter(signed_caution__in=SERIOUS)
+        if status not in ("draft", "my_drafts", "signed"):
+            return self
         drafts = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="draft")
         if status == "draft":
             return self.filter(Exists(drafts))
         if status == "my_drafts":
             return self.filter(Exists(drafts.filter(started_by=user)))
-        if status == "signed":
-            signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
-            return self.filter(Exists(signed), ~Exists(drafts))
-        if status == "follow_up_due":
-            return self.filter(follow_up_due__lte=today)
-        if status == "serious":
-            return self.filter(signed_caution__in=SERIOUS)
-        return self
+        signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
+        return self.filter(Exists(signed), ~Exists(drafts))
+
+
+@functools.cache
+def _checklist_state_columns() -> dict[str, Subquery]:
+    """The case list's column expressions, built once per process: building them (a dozen
+    nested querysets and conditions) cost more per request than running them. annotate()
+    copies an expression before resolving it, so sharing them is safe."""
+    latest = ChecklistResponse.objects.filter(case=OuterRef("pk")).order_by("-started_at", "-id")
+    returned = AmendmentRequest.objects.filter(response=OuterRef("pk"))
+    state = Case(
+        When(status="draft", amends__isnull=False, then=Value("amending")),
+        When(status="signed", returned=True, then=Value("returned")),
+        When(status="signed", amends__isnull=False, then=Value("amended")),
+        default=F("status"),
+    )
+    signed = ChecklistResponse.objects.filter(case=OuterRef("pk"), status="signed")
+    caution = Case(
+        *(When(_has_severity(s), then=Value(s)) for s in Severity.values),
+        default=Value(""),
+    )
+    # One subquery for the latest checklist, not three: "state revision version" in one
+    # string (compiling each subquery costs more per request than running it).
+    latest_columns = Concat(
+        state, Value(" "), "revision", Value(" "), "version__number", output_field=CharField()
+    )
+    return {
+        "latest": Subquery(
+            latest.annotate(returned=Exists(returned), columns=latest_columns).values("columns")[:1]
+        ),
+        "signed_caution": Subquery(
+            signed.order_by("-signed_at", "-id")
+            .annotate(flags_text=Cast("flags_snapshot", models.TextField()))
+            .annotate(top=caution)
+            .values("top")[:1]
+        ),
+    }
 
 
 def _has_severity(severity: str) -> Q:
@@ -100,6 +110,14 @@ def _has_severity(severity: str) -> Q:
 
 # The severities that need an acknowledgement at signing: the "serious cautions" filter.
 SERIOUS = (Severity.CONTRAINDICATED, Severity.MAJOR)
+# The case list's badge (label, Bootstrap colour) per state of the latest checklist.
+LATEST_STATE_BADGES = {
+    "draft": ("Draft", "warning"),
+    "amending": ("Amendment draft", "warning"),
+    "signed": ("Signed", "success"),
+    "amended": ("Amended", "success"),
+    "returned": ("Returned for amendment", "danger"),
+}
 
 
 class PatientCase(models.Model):
@@ -144,6 +162,39 @@ class PatientCase(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.reference}"
+
+    @property
+    def latest_state(self) -> str | None:
+        """The latest checklist's state ("draft", "amending", "signed", "amended",
+        "returned"), from with_checklist_state; None when the case has no checklist."""
+        return self._latest_part(0)
+
+    @property
+    def latest_revision(self) -> int | None:
+        part = self._latest_part(1)
+        return int(part) if part else None
+
+    @property
+    def latest_version(self) -> int | None:
+        part = self._latest_part(2)
+        return int(part) if part else None
+
+    def _latest_part(self, index: int) -> str | None:
+        latest = getattr(self, "latest", None)
+        return latest.split(" ")[index] if latest else None
+
+    @property
+    def latest_badge(self) -> tuple[str, str] | None:
+        """The latest checklist's badge (a dict lookup here is cheaper per row than a
+        chain of template conditions)."""
+        state = self.latest_state
+        if not state:
+            return None
+        return LATEST_STATE_BADGES.get(state, (state.capitalize(), "secondary"))
+
+    @property
+    def latest_is_draft(self) -> bool:
+        return self.latest_state in ("draft", "amending")
 
     def follow_up_is_due(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
