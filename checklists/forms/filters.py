@@ -41,14 +41,22 @@ class CaseSearchForm(forms.Form):
 
 STATUS_FILTERS = [
     ("", "All cases"),
+    ("my_drafts", "My drafts"),
+    ("follow_up_due", "Follow-up due (today or earlier)"),
+    ("serious", "Serious cautions (contraindicated or major at signing)"),
     ("draft", "Has a draft"),
     ("signed", "All signed"),
-    ("follow_up_due", "Follow-up due"),
 ]
 
 
 class CaseFilterForm(forms.Form):
+    """The case list's "Show" select (?status=): an unknown value shows every case, with a
+    message saying so, rather than an error page."""
+
     status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
+
+    def status_or_all(self) -> str:
+        return self.cleaned_data["status"] if self.is_valid() else ""
 
 
 class AuditFilterForm(forms.Form):

@@ -40,11 +40,11 @@ def case_list(request):
         )
     search = CaseSearchForm(initial={"q": request.session.get(SEARCH_SESSION_KEY, "")})
     filters = CaseFilterForm(request.GET)
-    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    status = filters.status_or_all()
     cases = (
         PatientCase.objects.visible_to(request.user).with_checklist_state().select_related("team")
     )
-    cases = cases.with_status(status, timezone.localdate())
+    cases = cases.with_status(status, timezone.localdate(), request.user)
     if query := request.session.get(SEARCH_SESSION_KEY):
         cases = cases.filter(reference__icontains=query)
     page = Paginator(cases, settings.CASES_PER_PAGE).get_page(request.GET.get("page"))
