@@ -95,7 +95,7 @@ def _checklist_state_columns() -> dict[str, RawSQL]:
         SELECT CASE {whens} ELSE '' END FROM {response} r
         WHERE r.case_id = {case}.id AND r.status = 'signed'
         ORDER BY r.signed_at DESC, r.id DESC LIMIT 1)"""  # noqa: S608 (values as parameters)
-    params = [p for s in Severity.values for p in (f'%"severity": "{s}"%', s)]
+    params = [p for s in Severity.values for p in (f"%{_severity_text(s)}%", s)]
     return {
         "latest": RawSQL(latest, (), output_field=models.CharField()),  # noqa: S611
         "signed_caution": RawSQL(caution, params, output_field=models.CharField()),  # noqa: S611
@@ -110,7 +110,12 @@ def _has_severity(severity: str) -> Q:
     occur inside a JSON string, whose quotes are escaped; so this is exact on both, where a
     JSON containment lookup would not run on SQLite.
     """
-    return Q(flags_text__contains=f'"severity": "{severity}"')
+    return Q(flags_text__contains=_severity_text(severity))
+
+
+def _severity_text(severity: str) -> str:
+    """How a flag of this severity reads in a frozen snapshot's JSON text (_has_severity)."""
+    return f'"severity": "{severity}"'
 
 
 # The severities that need an acknowledgement at signing: the "serious cautions" filter.
