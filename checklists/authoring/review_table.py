@@ -328,7 +328,7 @@ def _legal_severity(row: dict[str, Any], places: dict[str, str]) -> str:
     youngest = minimum - 1 if minimum else None
     raised = [
         f"{flag.severity} if under {minimum}" if "under-minimum-age" in flag.code else flag.severity
-        for flag in legal_rules._row_flags(legal_row, row["substance"], youngest)
+        for flag in legal_rules.row_flags(legal_row, row["substance"], youngest)
     ]
     if raised:
         return "; ".join(raised)

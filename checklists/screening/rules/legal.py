@@ -39,7 +39,7 @@ def legal_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
             (r for r in knowledge.legal if r.substance == substance), key=lambda r: r.depth
         )
         for row in rows:
-            flags += _row_flags(row, substance, youngest)
+            flags += row_flags(row, substance, youngest)
         nearest = rows[0] if rows else None
         if substance == "melatonin" and nearest is None:
             continue  # no melatonin row: nothing recorded to warn about
@@ -94,9 +94,10 @@ def _label(substance: str) -> str:
     return LegalStatus.Substance(substance).label
 
 
-def _row_flags(row: LegalRow, substance: str, youngest: int | None) -> list[Flag]:
+def row_flags(row: LegalRow, substance: str, youngest: int | None) -> list[Flag]:
     """A ban, a ban on sale, and a minimum age the patient may be under, at any level of
-    the place."""
+    the place. Public: the reviewer's table (authoring/review_table.py) grades each legal row
+    with it, so the table cannot disagree with screening."""
     label = _label(substance)
     flags = []
     if row.status == LegalStatus.Status.BANNED:
