@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 
 from .. import audit
 from ..authoring.workflow import WorkflowRefused
@@ -60,9 +60,40 @@ def decide(
 
 class DecidedNotEditedAdmin:
     """For an admin whose rows are decided by the buttons of `decide_view`, never added,
-    edited or deleted in the admin; `decide_url_name` names the decision route."""
+    edited or deleted in the admin. A subclass names the decision route (`decide_url_name`),
+    the write functions (`decide_services`, keyword `decide_argument`), who may take a step
+    (`may_decide`), how a row is found (`_get`) and what success says (`decided_message`)."""
 
     decide_url_name = ""
+    decide_services: Mapping[str, Callable[..., Any]] = {}
+    decide_argument = ""
+    steps: list[tuple[str, str]] = []
+
+    def may_decide(self, user, step: str, target) -> bool:
+        raise NotImplementedError
+
+    def decided_message(self, done) -> str:
+        raise NotImplementedError
+
+    def decision_steps(self, request, target) -> list[tuple[str, str]]:
+        """The review page's buttons: (URL, label) for each step the user may take."""
+        return [
+            (reverse(f"admin:{self.decide_url_name}", args=[target.pk, step]), label)
+            for step, label in self.steps
+            if self.may_decide(request.user, step, target)
+        ]
+
+    def decide_view(self, request, object_id: int, step: str):
+        """POST only: one of the steps, through its write function."""
+        return decide(
+            self,
+            request,
+            step=step,
+            services=self.decide_services,
+            lookup=lambda: self._get(object_id),
+            argument=self.decide_argument,
+            done_message=self.decided_message,
+        )
 
     def has_add_permission(self, request):
         return False

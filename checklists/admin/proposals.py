@@ -19,7 +19,7 @@ from ..authoring import proposals
 from ..authoring.knowledge_values import describe, model_for, row_values
 from ..forms.knowledge import DecisionForm
 from ..models import KnowledgeChange
-from .decisions import DecidedNotEditedAdmin, decide
+from .decisions import DecidedNotEditedAdmin
 
 STEPS = [("approve", "Approve and apply"), ("reject", "Reject"), ("withdraw", "Withdraw")]
 
@@ -28,6 +28,9 @@ STEPS = [("approve", "Approve and apply"), ("reject", "Reject"), ("withdraw", "W
 class KnowledgeChangeAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
     # Added by their own flow, decided by the buttons below, never edited or deleted.
     decide_url_name = "checklists_knowledge_decide"
+    decide_services = proposals.SERVICES
+    decide_argument = "change"
+    steps = STEPS
     list_display = [
         "__str__",
         "model_name",
@@ -43,12 +46,17 @@ class KnowledgeChangeAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
     ordering = ["-proposed_at", "-id"]
     actions = None
 
+    def may_decide(self, user, step: str, target) -> bool:
+        return can_decide_knowledge(user, step, target)
+
+    def decided_message(self, done) -> str:
+        return _decided_message(done)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """One proposal: who, when, why, the fields before and after, and the buttons."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         change = self._get(object_id)
-        user = request.user
         context = {
             **self.admin_site.each_context(request),
             "title": f"Knowledge change {change}",
@@ -58,25 +66,9 @@ class KnowledgeChangeAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
             "stale": _stale(change),
             "row_url": _row_url(change),
             "form": DecisionForm(),
-            "steps": [
-                (reverse("admin:checklists_knowledge_decide", args=[change.pk, step]), label)
-                for step, label in STEPS
-                if can_decide_knowledge(user, step, change)
-            ],
+            "steps": self.decision_steps(request, change),
         }
         return TemplateResponse(request, "admin/checklists/knowledgechange/review.html", context)
-
-    def decide_view(self, request, object_id: int, step: str):
-        """POST only: approve (which applies it), reject or withdraw."""
-        return decide(
-            self,
-            request,
-            step=step,
-            services=proposals.SERVICES,
-            lookup=lambda: self._get(object_id),
-            argument="change",
-            done_message=_decided_message,
-        )
 
     @staticmethod
     def _get(object_id) -> KnowledgeChange:

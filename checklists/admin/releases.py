@@ -9,13 +9,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
 from ..access import can_decide_release
 from ..authoring import release as releases
 from ..forms.knowledge import DecisionForm
 from ..models import ContentRelease
-from .decisions import DecidedNotEditedAdmin, decide
+from .decisions import DecidedNotEditedAdmin
 
 STEPS = [("approve", "Approve and load"), ("reject", "Reject")]
 
@@ -24,6 +23,9 @@ STEPS = [("approve", "Approve and load"), ("reject", "Reject")]
 class ContentReleaseAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
     # Added by their own flow, decided by the buttons below, never edited or deleted.
     decide_url_name = "checklists_release_decide"
+    decide_services = releases.SERVICES
+    decide_argument = "release"
+    steps = STEPS
     list_display = ["__str__", "status", "recorded_at", "decided_by", "decided_at", "rows_loaded"]
     list_filter = ["status"]
     list_select_related = ["decided_by"]
@@ -35,12 +37,17 @@ class ContentReleaseAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("files")
 
+    def may_decide(self, user, step: str, target) -> bool:
+        return can_decide_release(user, target)
+
+    def decided_message(self, done) -> str:
+        return _decided_message(done)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """One release: when it was recorded, what it changes, and the buttons."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         release = self._get(object_id)
-        allowed = can_decide_release(request.user, release)
         context = {
             **self.admin_site.each_context(request),
             "title": str(release).capitalize(),
@@ -53,25 +60,9 @@ class ContentReleaseAdmin(DecidedNotEditedAdmin, admin.ModelAdmin):
             "first_comparison": release.changes.get("earlier") is None,
             "current": ContentRelease.objects.current(),
             "form": DecisionForm(),
-            "steps": [
-                (reverse("admin:checklists_release_decide", args=[release.pk, step]), label)
-                for step, label in STEPS
-                if allowed
-            ],
+            "steps": self.decision_steps(request, release),
         }
         return TemplateResponse(request, "admin/checklists/contentrelease/review.html", context)
-
-    def decide_view(self, request, object_id: int, step: str):
-        """POST only: approve (which loads the release) or reject."""
-        return decide(
-            self,
-            request,
-            step=step,
-            services=releases.SERVICES,
-            lookup=lambda: self._get(object_id),
-            argument="release",
-            done_message=_decided_message,
-        )
 
     @staticmethod
     def _get(object_id) -> ContentRelease:
