@@ -4,6 +4,11 @@ Pure functions over items and a {item_key: value} mapping; no queries. An item w
 condition does not hold is hidden: it never counts as missing and its answer is dropped.
 Conditions may only refer to earlier items, so one pass in checklist order settles every
 item (a hidden item's answer counts as absent for the items after it).
+
+A condition is {"item", "op", "value"}, or {"all": [condition, ...]} when every one of
+several must hold (issue 18: a question about the kratom certificate needs both kratom in
+use and a certificate). "in" asks whether the answer is one of the values; on a
+several-choice answer, whether any chosen option is ("taking or considering kratom").
 """
 
 from __future__ import annotations
@@ -22,9 +27,38 @@ def is_answered(value: Any) -> bool:
     return True
 
 
+def parts(condition: Mapping | None) -> list[Mapping]:
+    """The simple conditions a condition is made of (all must hold)."""
+    if not condition:
+        return []
+    return list(condition["all"]) if "all" in condition else [condition]
+
+
+def condition_items(condition: Mapping | None) -> list[str]:
+    """The keys of the items a condition reads, in its order."""
+    return [part["item"] for part in parts(condition)]
+
+
+def split_at_page(
+    condition: Mapping | None, on_page: set[str], answers: Mapping[str, Any]
+) -> tuple[bool, Mapping | None]:
+    """A condition seen from one page: whether its parts about other pages' answers hold
+    (the server decides those), and the part left for this page's own answers, which the
+    page re-checks as they change (None when nothing is left)."""
+    own = [part for part in parts(condition) if part["item"] in on_page]
+    elsewhere = all(
+        condition_holds(part, answers) for part in parts(condition) if part["item"] not in on_page
+    )
+    if not own:
+        return elsewhere, None
+    return elsewhere, own[0] if len(own) == 1 else {"all": own}
+
+
 def condition_holds(condition: Mapping | None, answers: Mapping[str, Any]) -> bool:
     if not condition:
         return True
+    if "all" in condition:
+        return all(condition_holds(part, answers) for part in condition["all"])
     value = answers.get(condition["item"])
     op, expected = condition["op"], condition.get("value")
     if op == "answered":
@@ -36,6 +70,8 @@ def condition_holds(condition: Mapping | None, answers: Mapping[str, Any]) -> bo
     if op == "not_equals":
         return value != expected
     if op == "in":
+        if isinstance(value, list):
+            return any(v in expected for v in value)
         return value in expected
     if op == "includes":
         return isinstance(value, list) and expected in value

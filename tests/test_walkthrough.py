@@ -256,7 +256,7 @@ def test_same_section_condition_is_rendered_for_the_script(
     response = make_response(case, clinician)
     page = clinician_client.get(reverse("section", args=[response.pk, "medication_interactions"]))
     body = page.content.decode()
-    assert 'data-show-item="substances_in_use"' in body
+    assert 'data-show-when="{&quot;item&quot;: &quot;substances_in_use&quot;' in body
     assert "Answer only if the answer to" in body
 
 

@@ -67,6 +67,9 @@ def describe_options(item: Item) -> str:
 def describe_condition(condition: dict | None, items: dict[str, Item]) -> str:
     if not condition:
         return "Always shown"
+    if "all" in condition:
+        shown = [describe_condition(part, items) for part in condition["all"]]
+        return " and ".join([shown[0], *(s.removeprefix("Shown when ") for s in shown[1:])])
     target = items.get(condition.get("item"))
     name = f"“{target.prompt}”" if target else condition.get("item", "?")
     op = condition.get("op")

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..conditions import OPERATORS
+from ..conditions import OPERATORS, condition_items
 from ..models import (
     Agent,
     Citation,
@@ -195,6 +195,16 @@ def _check_item_shape(item: dict, where: str) -> None:
     _check_date(item, "review_by", where)
 
 
+def _check_simple_condition(condition: dict, where: str) -> None:
+    if set(condition) - {"item", "op", "value"} or "item" not in condition:
+        raise ContentError(f"{where}: 'show_when' has 'item', 'op' and 'value'")
+    check_type(condition["item"], str, where, "'show_when.item'")
+    if condition.get("op") not in OPERATORS:
+        raise ContentError(f"{where}: unknown show_when operator {condition.get('op')!r}")
+    if condition["op"] == "in":
+        check_type(condition.get("value"), list, where, "'show_when.value' with 'in'")
+
+
 def _check_item_json(item: dict, where: str) -> None:
     """The item's JSON fields: options, show_when, caution, screening and cautions."""
     check_type(item.get("cautions") or [], list, where, "'cautions'")
@@ -211,13 +221,17 @@ def _check_item_json(item: dict, where: str) -> None:
     condition = item.get("show_when")
     if condition is not None:
         check_type(condition, dict, where, "'show_when'")
-        if set(condition) - {"item", "op", "value"} or "item" not in condition:
-            raise ContentError(f"{where}: 'show_when' has 'item', 'op' and 'value'")
-        check_type(condition["item"], str, where, "'show_when.item'")
-        if condition.get("op") not in OPERATORS:
-            raise ContentError(f"{where}: unknown show_when operator {condition.get('op')!r}")
-        if condition["op"] == "in":
-            check_type(condition.get("value"), list, where, "'show_when.value' with 'in'")
+        if "all" in condition:
+            if set(condition) != {"all"}:
+                raise ContentError(f"{where}: 'show_when' with 'all' has nothing else")
+            check_type(condition["all"], list, where, "'show_when.all'")
+            if len(condition["all"]) < 2:
+                raise ContentError(f"{where}: 'show_when.all' joins two or more conditions")
+            for part in condition["all"]:
+                check_type(part, dict, where, "each of 'show_when.all'")
+                _check_simple_condition(part, where)
+        else:
+            _check_simple_condition(condition, where)
     caution = item.get("caution")
     if caution is not None:
         check_type(caution, dict, where, "'caution'")
@@ -335,8 +349,7 @@ def _check_item(item: Any, where: str, seen: set[str], source_keys: set[str]) ->
         raise ContentError(f"{where}: key repeats")
     if item["kind"] not in set(ItemKind.values):
         raise ContentError(f"{where}: unknown kind {item['kind']!r}")
-    condition = item.get("show_when")
-    if condition and condition.get("item") not in seen:
+    if any(key not in seen for key in condition_items(item.get("show_when"))):
         raise ContentError(f"{where}: show_when refers to a missing or later item")
     codes = _option_codes(item, where)
     _check_screening(item.get("screening"), codes, where)
@@ -374,6 +387,20 @@ def _check_screening(screening: dict | None, codes: list[str], where: str) -> No
     }.get(screening["role"])
     if allowed is not None and set(screening.get("map", {}).values()) - allowed:
         raise ContentError(f"{where}: screening maps to unknown agents or factors")
+    if "substance" in screening and screening["substance"] not in Agent.values:
+        raise ContentError(f"{where}: screening names an unknown substance")
+    ages = screening.get("ages", {})
+    check_type(ages, dict, where, "'screening.ages'")
+    if set(ages) - set(codes) or not all(
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
+        and span[0] <= span[1]
+        for span in ages.values()
+    ):
+        raise ContentError(
+            f"{where}: 'screening.ages' maps the item's own option codes to [youngest, oldest]"
+        )
 
 
 def version_data(version: TemplateVersion) -> dict[str, Any]:

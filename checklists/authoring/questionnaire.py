@@ -64,6 +64,14 @@ def _name(slug: str) -> str:
 def _enable_when(
     condition: dict[str, Any], version: TemplateVersion
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """FHIR's enableWhen for a condition. enableWhen is one flat list under one behaviour,
+    so "all" of several parts is "all" of their checks. A part needing "any" of several
+    values inside "all" has no flat form: `content_problems` refuses it before publishing."""
+    if "all" in condition:
+        checks = []
+        for part in condition["all"]:
+            checks += _enable_when(part, version)[0]
+        return checks, "all"
     question = condition["item"]
     op = condition["op"]
     if op == "answered":

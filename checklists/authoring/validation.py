@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
+from ..conditions import condition_items
 from ..models import Answer, Item, TemplateVersion
 from ..models.knowledge import is_question
 from .files import CHOICE_KINDS, version_data
@@ -47,9 +48,7 @@ def content_problems(sections: list[dict[str, Any]]) -> list[str]:
         key = item["key"]
         if not item.get("citations"):
             problems.append(f"Item {key!r} cites no source.")
-        condition = item.get("show_when")
-        if condition:
-            target = condition.get("item")
+        for target in condition_items(item.get("show_when")):
             if target not in every_key:
                 problems.append(
                     f"Item {key!r}: its show-when refers to {target!r}, which is missing."
@@ -59,6 +58,12 @@ def content_problems(sections: list[dict[str, Any]]) -> list[str]:
                     f"Item {key!r}: its show-when refers to {target!r}, which comes later; "
                     "a condition may only refer to an earlier item."
                 )
+        joined = (item.get("show_when") or {}).get("all", [])
+        if any(p.get("op") == "in" and len(p.get("value") or []) > 1 for p in joined):
+            problems.append(
+                f"Item {key!r}: a show-when that joins conditions with “and” cannot also ask "
+                "for “one of” several answers (FHIR's enableWhen has no such form)."
+            )
         codes = Counter(o.get("code") for o in item.get("options") or [])
         for code, count in codes.items():
             if count > 1:

@@ -20,17 +20,19 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from .. import screening
-from ..conditions import effective_answers, missing_required, visible_keys
+from ..conditions import effective_answers, missing_required, split_at_page, visible_keys
 from ..models import (
     Acknowledgement,
     Answer,
     ChecklistResponse,
     Citation,
     Item,
+    ItemKind,
     Lot,
     Section,
     TemplateVersion,
 )
+from . import prefill
 
 
 @dataclass
@@ -88,6 +90,12 @@ class ResponseState:
         return timezone.localdate()
 
     @property
+    def place(self) -> str | None:
+        """The answer to the jurisdiction question, if any."""
+        item = next((i for i in self.items if i.kind == ItemKind.JURISDICTION), None)
+        return self.answers.get(item.key) if item else None
+
+    @property
     def legal_stale_before(self) -> datetime.date:
         return self.checklist_date - datetime.timedelta(days=settings.LEGAL_STALE_DAYS)
 
@@ -142,11 +150,23 @@ class ResponseState:
         keys = {i.key for i in items}
         return [r for r in self.reconciliations if r.item_key in keys]
 
+    def from_case(self, items) -> dict[str, Any]:
+        """What the case answers among `items` (its place, the age band of its birth year),
+        on a draft: see cases/prefill.py."""
+        if not self.response.is_draft:
+            return {}
+        return prefill.from_case(items, self.answers, self.response.case, self.checklist_date)
+
+    def _defaults(self, items) -> dict[str, Any]:
+        if not self.response.is_draft:
+            return {}
+        return prefill.defaults(items, self.answers, self.checklist_date)
+
     def prefilled(self, items) -> dict[str, Any]:
-        """The medicine list's answer to each unanswered question among `items` ("Yes", or
-        the options of the products it shows: the section form's initial value, which the
-        clinician confirms or changes)."""
-        values: dict[str, Any] = {}
+        """The starting answer of each unanswered question among `items`: what the case
+        says, and the medicine list's answer ("Yes", or the options of the products it
+        shows). The section form's initial value, which the clinician confirms or changes."""
+        values: dict[str, Any] = {**self.from_case(items), **self._defaults(items)}
         for r in self.reconciliations_for(items):
             if r.answer is None:
                 value = r.prefill
@@ -335,6 +355,13 @@ def resolve_products(rows, team_id: int) -> tuple[dict, ...]:
     return tuple(products)
 
 
+def _revealed_here(item, on_page: set[str], answers: dict[str, Any]) -> bool:
+    """A hidden item the section's own answers can still reveal (the page's script shows
+    it as they change): every part of its condition about other sections holds."""
+    elsewhere, own = split_at_page(item.show_when, on_page, answers)
+    return elsewhere and own is not None
+
+
 def load_state(
     response: ChecklistResponse, *, with_flags: bool = True, rows: list[Answer] | None = None
 ) -> ResponseState:
@@ -365,9 +392,7 @@ def load_state(
         own = [i for i in items if i.section_id == section.id]
         shown = [i for i in own if i.key in visible]
         own_keys = {i.key for i in own}
-        form_items = [
-            i for i in own if i.key in visible or (i.show_when and i.show_when["item"] in own_keys)
-        ]
+        form_items = [i for i in own if i.key in visible or _revealed_here(i, own_keys, answers)]
         states.append(
             SectionState(
                 section=section,

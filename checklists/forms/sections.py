@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ..conditions import parts, split_at_page
 from ..models import (
     Item,
     ItemKind,
@@ -26,10 +27,15 @@ from .fields import (
 TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
 
 
-def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
+def condition_text(condition: dict | None, items_by_key: dict[str, Item]) -> str:
     """A show-when condition in words, for readers without JavaScript."""
-    condition = item.show_when
-    if not condition or condition["item"] not in items_by_key:
+    words = [_part_text(part, items_by_key) for part in parts(condition)]
+    words = [w for w in words if w]
+    return f"Answer only if {' and '.join(words)}." if words else ""
+
+
+def _part_text(condition: dict, items_by_key: dict[str, Item]) -> str:
+    if condition["item"] not in items_by_key:
         return ""
     source = items_by_key[condition["item"]]
     value = condition.get("value")
@@ -41,10 +47,10 @@ def condition_text(item: Item, items_by_key: dict[str, Item]) -> str:
         else []
     )
     if condition["op"] == "answered":
-        return f"Answer only if “{source.prompt}” has an answer."
+        return f"“{source.prompt}” has an answer"
     if condition["op"] == "not_equals":
-        return f"Answer only if the answer to “{source.prompt}” is not {labels[0]}."
-    return f"Answer only if the answer to “{source.prompt}” includes {' or '.join(labels)}."
+        return f"the answer to “{source.prompt}” is not {labels[0]}"
+    return f"the answer to “{source.prompt}” includes {' or '.join(labels)}"
 
 
 def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
@@ -106,6 +112,7 @@ class SectionForm(forms.Form):
         self, *args, items: list[Item], answers: dict[str, Any], lots=(), places=(), **kwargs
     ):
         initial = {item.key: from_storage(item, answers.get(item.key)) for item in items}
+        self.answers = answers
         super().__init__(*args, initial={**initial, **kwargs.pop("initial", {})}, **kwargs)
         self.items = items
         for item in items:
@@ -119,21 +126,27 @@ class SectionForm(forms.Form):
             self.fields[item.key] = field
 
     def rows(self, citations: dict[int, list], items_by_key: dict[str, Item]) -> list[dict]:
-        """What the template needs per item: the bound field, the item, its citations."""
-        return [
-            {
-                "item": item,
-                "show_value": json.dumps(item.show_when.get("value")) if item.show_when else "",
-                "condition_text": condition_text(item, items_by_key),
-                "field": self[item.key],
-                "citations": citations.get(item.id, []),
-                "is_group": isinstance(
-                    self.fields[item.key].widget, forms.RadioSelect | forms.CheckboxSelectMultiple
-                ),
-                "is_rows": isinstance(self.fields[item.key].widget, RowListWidget),
-            }
-            for item in self.items
-        ]
+        """What the template needs per item: the bound field, the item, its citations, and
+        the part of its show-when condition this page's script re-checks as answers change
+        (the parts about other sections were settled by the server)."""
+        on_page = {item.key for item in self.items}
+        rows = []
+        for item in self.items:
+            _, here = split_at_page(item.show_when, on_page, self.answers)
+            widget = self.fields[item.key].widget
+            grouped = isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+            rows.append(
+                {
+                    "item": item,
+                    "show_when": json.dumps(here) if here else "",
+                    "condition_text": condition_text(here, items_by_key),
+                    "field": self[item.key],
+                    "citations": citations.get(item.id, []),
+                    "is_group": grouped,
+                    "is_rows": isinstance(widget, RowListWidget),
+                }
+            )
+        return rows
 
     def clean(self):
         cleaned = super().clean()

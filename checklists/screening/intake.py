@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..conditions import effective_answers
@@ -29,8 +29,12 @@ class Intake:
     factors: frozenset[str] = frozenset()
     jurisdiction: str | None = None
     products: tuple[Mapping[str, Any], ...] = ()
-    # The clinician's own check of the law: {"consulted": text, "on": date} or None.
-    legal_check: Mapping[str, Any] | None = None
+    # The clinician's own checks of the law, per agent: {"kratom": {"consulted": text,
+    # "on": date}}. Kratom's check covers its concentrated 7-OH products.
+    legal_checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def legal_check(self, agent: str) -> Mapping[str, Any] | None:
+        return self.legal_checks.get(agent)
 
     def all_factors(self) -> frozenset[str]:
         """The factors given, plus the age bands the age implies."""
@@ -118,14 +122,7 @@ def parse_intake(data: Any, *, today: datetime.date) -> Intake:
     if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
         raise IntakeError("'products' must be a list of objects.")
     products = [_parse_product(p, n) for n, p in enumerate(products, start=1)]
-    legal_check = data.get("legal_check")
-    if legal_check is not None:
-        if not isinstance(legal_check, dict) or set(legal_check) != {"consulted", "on"}:
-            raise IntakeError('\'legal_check\' must be {"consulted": text, "on": date}.')
-        legal_check = {
-            "consulted": str(legal_check["consulted"]),
-            "on": _date(legal_check["on"], "legal_check.on"),
-        }
+    legal_checks = _parse_legal_checks(data.get("legal_check"))
     return Intake(
         on=on,
         substances=frozenset(substances),
@@ -134,8 +131,29 @@ def parse_intake(data: Any, *, today: datetime.date) -> Intake:
         factors=frozenset(factors),
         jurisdiction=jurisdiction.upper() if jurisdiction else None,
         products=tuple(products),
-        legal_check=legal_check,
+        legal_checks=legal_checks,
     )
+
+
+def _parse_legal_checks(value: Any) -> dict[str, dict[str, Any]]:
+    """The clinician's own checks of the law: one {"consulted", "on"} for every agent, or
+    one per agent ({"kratom": {...}, "melatonin": {...}}), as the checklist records them."""
+    if value is None:
+        return {}
+    shape = '\'legal_check\' must be {"consulted": text, "on": date}, or one per substance'
+    if not isinstance(value, dict):
+        raise IntakeError(f"{shape}.")
+    if set(value) == {"consulted", "on"}:
+        return dict.fromkeys(sorted(AGENTS), _legal_check(value, "legal_check"))
+    if not value or set(value) - AGENTS:
+        raise IntakeError(f"{shape} (kratom, melatonin).")
+    return {agent: _legal_check(check, f"legal_check.{agent}") for agent, check in value.items()}
+
+
+def _legal_check(check: Any, where: str) -> dict[str, Any]:
+    if not isinstance(check, dict) or set(check) != {"consulted", "on"}:
+        raise IntakeError(f'\'{where}\' must be {{"consulted": text, "on": date}}.')
+    return {"consulted": str(check["consulted"]), "on": _date(check["on"], f"{where}.on")}
 
 
 def _date(value: Any, where: str) -> datetime.date:
@@ -204,7 +222,9 @@ def intake_from_answers(
     factors: set[str] = set()
     medications: list[str] = []
     jurisdiction, products = None, ()
-    legal_source, legal_date = None, None
+    # Per agent ("" for an older version's one check that covers every agent).
+    legal_sources: dict[str, Any] = {}
+    legal_dates: dict[str, Any] = {}
     for item in items:
         rule, value = item.screening, answers.get(item.key)
         if not rule or value is None:
@@ -222,9 +242,9 @@ def intake_from_answers(
         elif role == "products":
             products = tuple(value)
         elif role == "legal_check_source":
-            legal_source = value
+            legal_sources[rule.get("substance", "")] = value
         elif role == "legal_check_date":
-            legal_date = value
+            legal_dates[rule.get("substance", "")] = value
     age = None
     if birth_year:
         # The youngest the patient can be: a birthday later this year still counts.
@@ -239,15 +259,20 @@ def intake_from_answers(
         factors=frozenset(factors),
         jurisdiction=jurisdiction,
         products=products,
-        legal_check=_answered_legal_check(legal_source, legal_date),
+        legal_checks=_answered_legal_checks(legal_sources, legal_dates),
     )
 
 
-def _answered_legal_check(source: Any, day: Any) -> dict[str, Any] | None:
-    """The clinician's own check of the law, when both its source and a valid date are given."""
-    if not (source and day):
-        return None
-    try:
-        return {"consulted": source, "on": datetime.date.fromisoformat(day)}
-    except (TypeError, ValueError):
-        return None
+def _answered_legal_checks(sources: dict[str, Any], dates: dict[str, Any]) -> dict[str, Any]:
+    """The clinician's own checks of the law, per agent, each when both its source and a
+    valid date are given. An older version's single check ("") covers every agent."""
+    checks = {}
+    for agent, source in sources.items():
+        try:
+            on = datetime.date.fromisoformat(dates.get(agent))
+        except (TypeError, ValueError):
+            continue
+        if source:
+            for each in [agent] if agent else sorted(AGENTS):
+                checks[each] = {"consulted": source, "on": on}
+    return checks

@@ -116,6 +116,8 @@ def section(request, response_id: int, section_key: str):
             "form": form,
             "form_rows": form.rows(state.citations, {i.key: i for i in state.items}),
             "section_reconciliations": state.reconciliations_for(current.items),
+            # Filled from the case (its place, the birth year's age band) and not yet saved.
+            "case_keys": set(state.from_case(current.form_items)),
             # Pre-filled from the last signed checklist and not yet confirmed by a save.
             "carried_keys": set(response.carried_keys),
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
@@ -150,7 +152,8 @@ def _save(request, response, state, current, form: SectionForm):
             return _autosave_status(request, response, stale=True)
         return _conflict(request, stale.response, current, values)
     if request.htmx:
-        return _autosave_status(request, response, saved=state.saved_rows)
+        legal_table = current.has_kind("jurisdiction")
+        return _autosave_status(request, response, saved=state.saved_rows, legal_table=legal_table)
     return _after_save(request, response, state, current)
 
 
@@ -160,11 +163,12 @@ def _read_only_reason(response) -> str:
     return f"This checklist is {response.get_status_display().lower()}; it is shown read-only."
 
 
-def _autosave_status(request, response, *, saved=None, stale=False, form=None):
+def _autosave_status(request, response, *, saved=None, stale=False, form=None, legal_table=False):
     """The autosave's answer (htmx): the saved-at time, plus out-of-band swaps of the new
-    lock version (so the next autosave is not stale), the medication matches and the
-    cautions. `saved`: the answer rows the save left (not read again). Status 200 in
-    every case so htmx shows the message."""
+    lock version (so the next autosave is not stale), the medication matches, the
+    cautions and, on the section asking for the place, its legal table. `saved`: the
+    answer rows the save left (not read again). Status 200 in every case so htmx shows
+    the message."""
     problem = ""
     if form is not None:
         problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -177,6 +181,7 @@ def _autosave_status(request, response, *, saved=None, stale=False, form=None):
             "stale": stale,
             "problem": problem,
             "state": load_state(response, rows=saved) if saved is not None else None,
+            "legal_table": legal_table,
         },
     )
 

@@ -19,24 +19,27 @@
     return values;
   }
 
-  function holds(el) {
-    var name = el.dataset.showItem;
-    if (!form.querySelector('[name="' + name + '"]')) { return true; } // decided by the server
-    var values = valuesOf(name);
-    var expected = JSON.parse(el.dataset.showValue || "null");
-    switch (el.dataset.showOp) {
+  // A condition is {item, op, value} or {all: [conditions]}; the server leaves here only
+  // the parts about this page's own questions (checklists/conditions.py decides the rest).
+  function holds(condition) {
+    if (condition.all) { return condition.all.every(holds); }
+    if (!form.querySelector('[name="' + condition.item + '"]')) { return true; }
+    var values = valuesOf(condition.item);
+    var expected = condition.value;
+    switch (condition.op) {
       case "answered": return values.length > 0;
       case "equals": return values.length === 1 && values[0] === expected;
       case "not_equals": return values.length > 0 && values[0] !== expected;
-      case "in": return values.length > 0 && expected.indexOf(values[0]) !== -1;
+      // One of the values; for several choices, any chosen one.
+      case "in": return values.some(function (v) { return expected.indexOf(v) !== -1; });
       case "includes": return values.indexOf(expected) !== -1;
       default: return true;
     }
   }
 
   function refresh() {
-    form.querySelectorAll("[data-show-item]").forEach(function (el) {
-      var show = holds(el);
+    form.querySelectorAll("[data-show-when]").forEach(function (el) {
+      var show = holds(JSON.parse(el.dataset.showWhen));
       el.hidden = !show;
       el.querySelectorAll("input, select, textarea").forEach(function (input) {
         input.disabled = !show;

@@ -59,7 +59,8 @@ def default_answers(version) -> dict[str, dict]:
         "current_medications": [{"name": "OxyContin", "dose": "10 mg", "frequency": "BID"}],
         "jurisdiction": "US-TX",
         "who_to_call": "Clinic nurse line",
-        "legal_check_source": "State website",
+        "kratom_legal_check_source": "Texas Health and Safety Code ch. 444",
+        "melatonin_legal_check_source": "FDA dietary supplement rules",
         "substances_in_use": ["kratom", "melatonin"],
         # OxyContin is in the list: "No" would be a contradiction that blocks signing.
         "opioid_use": "yes",

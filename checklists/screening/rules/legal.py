@@ -4,7 +4,8 @@ Banned (possession an offence) → contraindicated; sale prohibited (possession 
 offence) → major, with advice about where the product comes from, never "unlawful to
 possess"; under the minimum age → major; unclear, unknown or stale
 (verified more than LEGAL_STALE_DAYS ago) → major until the clinician records their own
-check of the law (what they consulted, and when).
+check of that substance's law (what they consulted, and when; kratom's covers its 7-OH
+products).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ def legal_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
     """Every legal flag for the substances in use at the patient's jurisdiction."""
     if not intake.jurisdiction:
         return []
-    checked = _own_check_is_current(intake, knowledge.legal_stale_days)
     youngest = _youngest_age(intake)
     flags: list[Flag] = []
     for substance in _legal_substances(intake):
@@ -45,7 +45,8 @@ def legal_flags(intake: Intake, knowledge: Knowledge) -> list[Flag]:
             continue  # no melatonin row: nothing recorded to warn about
         reason = _unverified_reason(intake, knowledge, nearest)
         if reason:
-            flags.append(_verification_flag(intake, substance, nearest, reason, checked=checked))
+            check = _own_check(intake, _agent(substance), knowledge.legal_stale_days)
+            flags.append(_verification_flag(intake, substance, nearest, reason, check))
         if nearest is not None and nearest.status in (
             LegalStatus.Status.REGULATED,
             LegalStatus.Status.AGE_RESTRICTED,
@@ -75,12 +76,18 @@ def _legal_substances(intake: Intake) -> list[str]:
     return wanted
 
 
-def _own_check_is_current(intake: Intake, stale_days: int) -> bool:
-    check = intake.legal_check
+def _agent(substance: str) -> str:
+    """The agent whose check covers a legal-table substance (7-OH products: kratom's)."""
+    return Agent.MELATONIN if substance == "melatonin" else Agent.KRATOM
+
+
+def _own_check(intake: Intake, agent: str, stale_days: int):
+    """The clinician's own current check of the law for one agent, or None."""
+    check = intake.legal_check(agent)
     if not check or not str(check.get("consulted", "")).strip():
-        return False
+        return None
     age = (intake.on - check["on"]).days
-    return 0 <= age <= stale_days
+    return check if 0 <= age <= stale_days else None
 
 
 def _youngest_age(intake: Intake) -> int | None:
@@ -175,11 +182,12 @@ def _unverified_reason(
 
 
 def _verification_flag(
-    intake: Intake, substance: str, nearest: LegalRow | None, reason: str, *, checked: bool
+    intake: Intake, substance: str, nearest: LegalRow | None, reason: str, check
 ) -> Flag:
-    """Major until the clinician records a current check of the law; then a note of it."""
+    """Major until the clinician records a current check of this substance's law (`check`);
+    then a note of it."""
     sources = nearest.sources if nearest else ()
-    if not checked:
+    if check is None:
         return Flag(
             code=f"legal:unverified:{intake.jurisdiction}:{substance}",
             category="legal",
@@ -193,8 +201,7 @@ def _verification_flag(
         category="legal",
         severity=Severity.INFO,
         title=f"{_label(substance)}: legal status checked by the clinician",
-        advice=f"Consulted: {intake.legal_check['consulted']} on "
-        f"{intake.legal_check['on'].isoformat()} ({reason}).",
+        advice=f"Consulted: {check['consulted']} on {check['on'].isoformat()} ({reason}).",
         sources=sources,
     )
 
