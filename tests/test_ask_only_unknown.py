@@ -7,6 +7,8 @@ today unless changed; the legal table arrives with the autosave, without a reloa
 """
 
 import datetime
+import html
+import json
 import re
 
 import pytest
@@ -329,3 +331,31 @@ def test_the_autosave_brings_the_legal_table_without_a_reload(
         HTTP_HX_REQUEST="true",
     )
     assert 'id="legal-status"' not in answer.content.decode()
+
+
+def test_the_autosave_carries_what_the_medicine_list_answers(
+    clinician_client, clinician, team, default
+):
+    """Typed on the same page as the questions: the reply names the answers the list gives
+    to questions still open, for the page to tick (static/js/medicine-answers.js)."""
+    response = make_response(make_case(team, clinician), clinician)
+    answer = clinician_client.post(
+        reverse("section", args=[response.pk, "medication_interactions"]),
+        {
+            "current_medications-0-name": "tramadol",
+            "current_medications-1-name": "alprazolam",
+            "current_medications-2-name": "kratom powder",
+            "sedative_use": "unknown",
+            "lock_version": response.lock_version,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    body = answer.content.decode()
+    holder = body.split('<div id="reconciliation" hx-swap-oob="true" data-prefill="')[1]
+    prefill = json.loads(html.unescape(holder.split('"')[0]))
+    # The opioid question is open: "yes"; kratom is in use. "Unknown" beside alprazolam is
+    # an answer: not overwritten.
+    assert prefill["opioid_use"] == "yes"
+    assert prefill["substances_in_use"] == ["kratom"]
+    assert "sedative_use" not in prefill
+    assert "Answered by the medicine list" in holder and "tramadol" in holder

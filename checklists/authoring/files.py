@@ -59,6 +59,9 @@ SCREENING_ROLES = {
     "products",
     "legal_check_source",
     "legal_check_date",
+    # the plan's monitoring: {"problems": {problem key: [option codes]}} suggested by the
+    # problems the cautions raise (issue 18)
+    "monitoring",
 }
 CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTI_CHOICE}
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]*")
@@ -387,6 +390,14 @@ def _check_screening(screening: dict | None, codes: list[str], where: str) -> No
     }.get(screening["role"])
     if allowed is not None and set(screening.get("map", {}).values()) - allowed:
         raise ContentError(f"{where}: screening maps to unknown agents or factors")
+    problems = screening.get("problems", {})
+    check_type(problems, dict, where, "'screening.problems'")
+    for problem, suggested in problems.items():
+        check_type(suggested, list, where, f"'screening.problems.{problem}'")
+        if not SLUG.fullmatch(problem.replace("-", "_")) or set(suggested) - set(codes):
+            raise ContentError(
+                f"{where}: 'screening.problems' maps problem keys to the item's own options"
+            )
     if "substance" in screening and screening["substance"] not in Agent.values:
         raise ContentError(f"{where}: screening names an unknown substance")
     ages = screening.get("ages", {})

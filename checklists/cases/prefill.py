@@ -1,11 +1,13 @@
-"""What the case already says, as the starting answers of a checklist (issue 18, point 1).
+"""What the checklist already knows, as starting answers (issue 18, point 1).
 
 A clinician should not be asked what the case already records: the place where the patient
 lives fills the jurisdiction question, and the birth year the age band (when every age the
 birth year allows falls in one band: born in 1974, the patient is 51 or 52 on any day of
 2026). The date of the clinician's own check of the law starts as the checklist's date
-("I checked this today"). Each is the form's initial value, marked on the page, and counts
-only once the clinician saves it; an answer already given always wins. Pure.
+("I checked this today"), and the monitoring plan with what the problems the cautions raise
+call for (each problem's suggestions are the item's content: `screening.problems`). Each
+is the form's initial value, marked on the page, and counts only once the clinician saves
+it; an answer already given always wins. Pure.
 """
 
 from __future__ import annotations
@@ -54,3 +56,21 @@ def age_band(bands: Mapping[str, list[int]], birth_year: int, on: datetime.date)
         if low <= youngest and oldest <= high:
             return code
     return None
+
+
+def from_problems(
+    items: Iterable, answers: Mapping[str, Any], problems: Iterable[str]
+) -> dict[str, list[str]]:
+    """The options each unanswered monitoring item suggests for the problems raised (their
+    keys), in the item's own order (marked "suggested by the cautions" on the page)."""
+    raised = set(problems)
+    values: dict[str, list[str]] = {}
+    for item in items:
+        rule = item.screening or {}
+        if rule.get("role") != "monitoring" or answers.get(item.key) is not None:
+            continue
+        wanted = {code for key in raised for code in rule.get("problems", {}).get(key, [])}
+        chosen = [o["code"] for o in item.options or [] if o["code"] in wanted]
+        if chosen:
+            values[item.key] = chosen
+    return values

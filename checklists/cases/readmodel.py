@@ -166,7 +166,24 @@ class ResponseState:
         """The starting answer of each unanswered question among `items`: what the case
         says, and the medicine list's answer ("Yes", or the options of the products it
         shows). The section form's initial value, which the clinician confirms or changes."""
-        values: dict[str, Any] = {**self.from_case(items), **self._defaults(items)}
+        return {
+            **self.from_case(items),
+            **self._defaults(items),
+            **self.from_problems(items),
+            **self.from_medicines(items),
+        }
+
+    def from_problems(self, items) -> dict[str, Any]:
+        """What the problems raised suggest for the monitoring plan, on a draft (computes
+        the flags: a section page's GET, which shows them anyway)."""
+        if not self.response.is_draft:
+            return {}
+        keys = [f.code.removeprefix("problem:") for f in self.ensure_flags()]
+        return prefill.from_problems(items, self.answers, keys)
+
+    def from_medicines(self, items) -> dict[str, Any]:
+        """The medicine list's answer to each unanswered question among `items`."""
+        values: dict[str, Any] = {}
         for r in self.reconciliations_for(items):
             if r.answer is None:
                 value = r.prefill

@@ -55,12 +55,14 @@ class SignForm(forms.Form):
         if self.needs_code:
             self.fields["otp_token"] = otp_code_field()
         self.ack_flags = [flag for flag in flags if flag.needs_acknowledgement]
-        reasons = [("", "Choose a reason"), *Acknowledgement.Reason.choices]
         for flag in self.ack_flags:
             prefix = ack_field_prefix(flag.code)
+            # Radios, not a list to open: every reason in view, one click to choose (issue
+            # 18: the intake's clicks), and none chosen until the clinician chooses.
             self.fields[f"{prefix}_reason"] = forms.ChoiceField(
                 label=f"Reason for going ahead despite: {flag.title}",
-                choices=reasons,
+                choices=Acknowledgement.Reason.choices,
+                widget=forms.RadioSelect,
                 error_messages={"required": "Choose a reason to acknowledge this caution."},
             )
             self.fields[f"{prefix}_comment"] = forms.CharField(

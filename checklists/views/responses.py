@@ -6,6 +6,8 @@ first writes SAVE_CONFLICT."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -118,6 +120,7 @@ def section(request, response_id: int, section_key: str):
             "section_reconciliations": state.reconciliations_for(current.items),
             # Filled from the case (its place, the birth year's age band) and not yet saved.
             "case_keys": set(state.from_case(current.form_items)),
+            "suggested_keys": set(state.from_problems(current.form_items)),
             # Pre-filled from the last signed checklist and not yet confirmed by a save.
             "carried_keys": set(response.carried_keys),
             "carried_on": response.carried_from.signed_at if response.carried_keys else None,
@@ -152,8 +155,7 @@ def _save(request, response, state, current, form: SectionForm):
             return _autosave_status(request, response, stale=True)
         return _conflict(request, stale.response, current, values)
     if request.htmx:
-        legal_table = current.has_kind("jurisdiction")
-        return _autosave_status(request, response, saved=state.saved_rows, legal_table=legal_table)
+        return _autosave_status(request, response, saved=state.saved_rows, section=current)
     return _after_save(request, response, state, current)
 
 
@@ -163,27 +165,31 @@ def _read_only_reason(response) -> str:
     return f"This checklist is {response.get_status_display().lower()}; it is shown read-only."
 
 
-def _autosave_status(request, response, *, saved=None, stale=False, form=None, legal_table=False):
+def _autosave_status(request, response, *, saved=None, stale=False, form=None, section=None):
     """The autosave's answer (htmx): the saved-at time, plus out-of-band swaps of the new
     lock version (so the next autosave is not stale), the medication matches, the
-    cautions and, on the section asking for the place, its legal table. `saved`: the
-    answer rows the save left (not read again). Status 200 in every case so htmx shows
-    the message."""
+    cautions, what the medicine list answers in the saved `section` (and the answers it
+    gives to questions left open, for the page to tick) and, on the section asking for the
+    place, its legal table. `saved`: the answer rows the save left (not read again).
+    Status 200 in every case so htmx shows the message."""
     problem = ""
     if form is not None:
         problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
-    return render(
-        request,
-        "checklists/_autosave.html",
-        {
-            "response": response,
-            "saved_at": timezone.now() if saved is not None else None,
-            "stale": stale,
-            "problem": problem,
-            "state": load_state(response, rows=saved) if saved is not None else None,
-            "legal_table": legal_table,
-        },
-    )
+    context = {
+        "response": response,
+        "saved_at": timezone.now() if saved is not None else None,
+        "stale": stale,
+        "problem": problem,
+    }
+    if saved is not None:
+        state = load_state(response, rows=saved)
+        context |= {
+            "state": state,
+            "reconciliations": state.reconciliations_for(section.items),
+            "prefill": json.dumps(state.from_medicines(section.form_items)),
+            "legal_table": section.has_kind("jurisdiction"),
+        }
+    return render(request, "checklists/_autosave.html", context)
 
 
 def _conflict(request, fresh, current, mine: dict):

@@ -83,3 +83,11 @@ def default_answers(version) -> dict[str, dict]:
             elif item.kind in ("short_text", "long_text"):
                 values[item.key] = "Noted."
     return answers
+
+
+def reason_groups(page) -> list[str]:
+    """The review's acknowledgement reasons: one radio group (its name) per serious problem."""
+    return page.evaluate(
+        "() => [...new Set([...document.querySelectorAll(\"input[type=radio][name$='_reason']\")]"
+        ".map(i => i.name))]"
+    )

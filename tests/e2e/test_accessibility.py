@@ -36,6 +36,12 @@ def test_no_axe_violation_on_any_page(page, site, axe, auditor):
     fill(signed, clinician, default_answers(version))
     sign(signed, clinician)
     draft = start_response(case=make_case(site["team"], clinician), user=clinician)
+    # Both substances in the picture, so every section shows its questions about them.
+    fill(
+        draft,
+        clinician,
+        {"medication_interactions": {"substances_in_use": ["kratom", "melatonin"]}},
+    )
 
     found: dict[str, str] = {}
     _check(page, axe, found, url + "/accounts/login/")

@@ -60,11 +60,15 @@ def test_answers_are_saved_on_change_and_flags_appear_live(page, site, steps):
         "OxyContin", "Luvox", "sertraline", "Xanax", "melatonin gummies"
     ]  # fmt: skip
 
-    # A later save is not stale: the lock version followed every autosave.
+    # The medicine list answered the opioid question on the page (OxyContin), and that
+    # answer was autosaved in turn (static/js/medicine-answers.js).
+    expect(page.locator('[name="opioid_use"][value="yes"]')).to_be_checked()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     status.get_by_text("Saved at").wait_for()
+    # A later save is not stale: the lock version followed every autosave.
     response.refresh_from_db()
     expect(page.locator("[name=lock_version]")).to_have_value(str(response.lock_version))
-    page.locator('[name="opioid_use"][value="yes"]').check()
+    page.locator('[name="alcohol_use"][value="no"]').check()
     expect(page.locator("[name=lock_version]")).to_have_value(str(response.lock_version + 1))
     assert "Not saved" not in status.inner_text()
     keys = set(Answer.objects.filter(response=response).values_list("item__key", flat=True))

@@ -6,7 +6,7 @@ from checklists.models import AuditEvent, ChecklistResponse
 
 from ..factories import PASSWORD
 from .conftest import log_in
-from .helpers import answer_section
+from .helpers import answer_section, reason_groups
 
 
 def test_clinician_completes_an_intake_with_a_major_flag(page, site, steps):
@@ -38,10 +38,10 @@ def test_clinician_completes_an_intake_with_a_major_flag(page, site, steps):
     # One acknowledgement per problem (issue 16): these answers (every yes/no "No" but the
     # opioid beside OxyContin, every first option) ask for 4 reasons, one choice each, where
     # they asked for 7 before (19 flags then, 5 problems now).
-    reasons = page.locator("select[name$='_reason']").all()
+    reasons = reason_groups(page)
     assert len(reasons) == 4
-    for select in reasons:
-        select.select_option(index=1)
+    for name in reasons:
+        page.locator(f'input[name="{name}"]').first.check()
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_label("Code from your authenticator app").fill(phone.code())
     page.get_by_label(re.compile("I reviewed every answer")).check()

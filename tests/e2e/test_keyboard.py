@@ -11,6 +11,7 @@ from checklists.models import ChecklistResponse
 
 from ..factories import PASSWORD
 from .conftest import Phone
+from .helpers import reason_groups
 
 TYPED = {
     "username": "clinician",
@@ -129,10 +130,11 @@ def test_intake_with_the_keyboard_alone(page, site):
         kb.answer_section()
     assert re.search(r"/review/$", page.url)
 
-    # Acknowledge each serious caution: type-ahead picks "Discussed; advised ...".
-    for _ in page.locator("select[name$='_reason']").all():
-        kb.tab_to(lambda f: f["tag"] == "select" and not f["value"])
-        kb.type("D")
+    # Acknowledge each serious caution: Space on a group's first reason, "Discussed;
+    # advised the patient against it" (Tab enters a radio group at its first option).
+    for _ in reason_groups(page):
+        kb.tab_to(lambda f: f["name"].endswith("_reason") and not f["groupAnswered"])
+        kb.press("Space")
     kb.tab_to(lambda f: f["name"] == "password")
     kb.type(PASSWORD)
     kb.tab_to(lambda f: f["name"] == "otp_token")
