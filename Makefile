@@ -28,6 +28,8 @@ run: install
 	@# Read in the shell, when this line runs: a make-time $$(shell cat) ran before the line
 	@# above wrote the file, so a first run printed a password that the file did not hold.
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat .demo-password)}" $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
+	@# Static files as `make serve` has them: hashed names and gzip/Brotli copies (docs/lighthouse.md).
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
