@@ -167,12 +167,11 @@ def failing_audits(report: dict) -> list[str]:
     return costs + hints
 
 
-def markdown(kept: dict, runs: int, cases: int) -> tuple[str, list[str]]:
+def markdown(kept: dict, runs: int, cases: int, browser: str) -> tuple[str, list[str]]:
     any_report = next(iter(kept.values()))["report"]
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"## Last run: {today}", "",
-           f"`make lighthouse`: Lighthouse {any_report['lighthouseVersion']}, "
-           f"{any_report['environment']['hostUserAgent'].split(') ')[-1].split(' Safari')[0]}, "
+           f"`make lighthouse`: Lighthouse {any_report['lighthouseVersion']}, {browser}, "
            "mobile emulation, simulated throttling; `make run`'s server with "
            f"{cases} seeded cases; {runs} run(s) per page, the median by performance kept "
            "(all runs' performance shown).",
@@ -187,13 +186,14 @@ def markdown(kept: dict, runs: int, cases: int) -> tuple[str, list[str]]:
                    + f" | {', '.join(f'{s:.2f}' for s in entry['runs'])} | "
                    + " | ".join(metrics) + " |")  # fmt: skip
         missed += [f"{name} {c} {scores[c]:.2f} < {g}" for c, g in GOALS.items() if scores[c] < g]
-    out += ["", "What cost points (audit, score, Lighthouse's figure):", ""]
+    out += ["", "What cost points, then Lighthouse's hints (audit, score, its figure):", ""]
     for name, entry in kept.items():
         audits = failing_audits(entry["report"])
         out.append(f"- {name}: " + ("; ".join(audits) if audits else "nothing"))
     goal = "met" if not missed else "MISSED: " + "; ".join(missed)
     out += ["", f"Goal (accessibility and best practices 1.0, performance ≥ 0.98): {goal}.", ""]
-    return "\n".join(out), missed
+    # Lighthouse's figures carry no-break spaces ("1.4\xa0s"): plain ones read the same.
+    return "\n".join(out).replace("\xa0", " "), missed
 
 
 def write(out: Path, text: str) -> None:
@@ -231,7 +231,8 @@ def run(args) -> int:
             finally:
                 server.terminate()
                 server.wait(timeout=20)
-    text, missed = markdown(kept, args.runs, args.cases)
+    version = subprocess.run([chromium, "--version"], capture_output=True, text=True)  # noqa: S603
+    text, missed = markdown(kept, args.runs, args.cases, " ".join(version.stdout.split()[:2]))
     write(Path(args.out), text)
     print(text)
     return 1 if missed else 0
