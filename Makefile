@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED_CASES ?= 60
 STAMP := $(VENV)/.installed
 
-.PHONY: install system run serve bench test lint scan clean
+.PHONY: install system run serve bench lighthouse test lint scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,8 @@ run: install
 	@# Read in the shell, when this line runs: a make-time $$(shell cat) ran before the line
 	@# above wrote the file, so a first run printed a password that the file did not hold.
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat .demo-password)}" $(BIN)/python manage.py seed_demo --cases $(SEED_CASES) --seed 1
+	@# Static files as `make serve` has them: hashed names and gzip/Brotli copies (docs/lighthouse.md).
+	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in with an account above)"
 	DJANGO_DEBUG=0 DJANGO_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -43,6 +45,12 @@ serve: install
 ## bench: queries, CPU and the paired-latency ratio per page at 1,000 and 50,000 cases.
 bench: install
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+## lighthouse: Lighthouse (npm, pinned in bench/lighthouse/) in Debian's Chromium on the case
+## list, a section page and the review page, served as `make run` serves them on a free port
+## with a scratch database; scores in docs/lighthouse.md (LIGHTHOUSE_ARGS: --runs N).
+lighthouse: install system
+	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 ## system: what the suite needs from the system, not from pip: Debian's Chromium for the
 ## browser tests (Playwright's own download cannot reach its CDN) and a Japanese font (a PDF
