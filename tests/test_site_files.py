@@ -103,3 +103,15 @@ def test_make_run_starts_demo_mode_without_debug():
     # Demo mode serves the collected files (hashed and compressed), as `make serve` does.
     steps = [line.split("manage.py ", 1)[1].split()[0] for line in commands]
     assert steps.index("collectstatic") < steps.index("runserver")
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# #} comment ends at the line's end: one left open is shown to the clinician
+    as text (it happened once, above the legal table). Longer notes use {% comment %}."""
+    open_comments = [
+        f"{path}:{number}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert not open_comments
