@@ -359,3 +359,27 @@ def test_the_autosave_carries_what_the_medicine_list_answers(
     assert prefill["substances_in_use"] == ["kratom"]
     assert "sedative_use" not in prefill
     assert "Answered by the medicine list" in holder and "tramadol" in holder
+
+
+def test_the_case_place_shows_its_legal_table_before_any_save(
+    clinician_client, clinician, team, default
+):
+    response = make_response(make_case(team, clinician, jurisdiction="US-LA"), clinician)
+    page = section_page(clinician_client, response, "legal_verification").content.decode()
+    table = page.split('<div id="legal-status" aria-live="polite">')[1].split("</ul>")[0]
+    assert "Louisiana" in table and "Banned" in table
+    assert "has no row in the legal table" not in page
+    # The case's place screens the draft until the question is answered.
+    fill(response, clinician, {"medication_interactions": {"substances_in_use": ["kratom"]}})
+    codes = {f.code for flag in load_state(response).flags for f in flag.contributors}
+    assert "legal:banned:US-LA:kratom" in codes
+    fill(
+        response,
+        clinician,
+        {
+            "medication_interactions": {"substances_in_use": ["kratom"]},
+            "legal_verification": {"jurisdiction": "US-OR"},
+        },
+    )
+    codes = {f.code for flag in load_state(response).flags for f in flag.contributors}
+    assert "legal:banned:US-LA:kratom" not in codes

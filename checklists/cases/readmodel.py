@@ -105,7 +105,11 @@ class ResponseState:
         response = self.response
         on = self.checklist_date
         intake = screening.intake_from_answers(
-            self.items, self.answers, on=on, birth_year=response.case.birth_year
+            self.items,
+            self.answers,
+            on=on,
+            birth_year=response.case.birth_year,
+            place=response.case.jurisdiction if response.is_draft else None,
         )
         if intake.products:
             intake = replace(

@@ -208,20 +208,23 @@ def intake_from_answers(
     *,
     on: datetime.date,
     birth_year: int | None = None,
+    place: str | None = None,
 ) -> Intake:
     """Build an intake from a checklist's answers, using each item's `screening` mapping.
 
     Roles: "substances" and "factors" map answer codes to agents or factor codes;
     "medications" takes the medication rows; "jurisdiction" and "products" pass through.
     A birth year on the case adds the age bands it may imply (youngest and oldest
-    possible age, so an 18th birthday later this year still counts as under 18).
+    possible age, so an 18th birthday later this year still counts as under 18); the case's
+    `place` stands for the jurisdiction until the question is answered (a draft shows the
+    place's legal table and cautions at once; signing needs the answer itself).
     """
     items = list(items)
     answers = effective_answers(items, answers)
     substances: set[str] = set()
     factors: set[str] = set()
     medications: list[str] = []
-    jurisdiction, products = None, ()
+    jurisdiction, products = place or None, ()
     # Per agent ("" for an older version's one check that covers every agent).
     legal_sources: dict[str, Any] = {}
     legal_dates: dict[str, Any] = {}
