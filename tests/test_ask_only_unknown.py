@@ -240,10 +240,12 @@ def test_the_certificates_content_is_asked_only_with_a_certificate(
     # On the page, the question waits for "yes" in the script: its condition is only the
     # certificate's, as kratom use was settled in section 1.
     page = section_page(clinician_client, response, "supplier_lab_testing").content.decode()
-    assert (
-        'id="item-kratom_7oh_share" data-show-when="{&quot;item&quot;: &quot;coa_available&quot;'
-        in page
-    )
+    shown_when = re.search(r'id="item-kratom_7oh_share" data-show-when="([^"]*)"', page)
+    assert json.loads(html.unescape(shown_when.group(1))) == {
+        "item": "coa_available",
+        "op": "equals",
+        "value": "yes",
+    }
     # Without kratom the page does not carry the questions at all.
     melatonin = {"medication_interactions": {"substances_in_use": ["melatonin"]}}
     fill(response, clinician, {**melatonin, "supplier_lab_testing": {"coa_available": "yes"}})
