@@ -63,7 +63,9 @@ EXPECTED_QUERIES = {
     # revision's acknowledgements once, to carry those of unchanged problems (+2, whatever
     # the number of problems); its section pages show no acknowledgements and cost the same.
     "amendment_section": 9,
-    "amendment_review": 12,  # + the signer's profile, as the review
+    # + the signer's profile, as the review; + the amended revision's answers, for what the
+    # amendment changed (issue 19: its sign page shows the changes).
+    "amendment_review": 13,
 }
 # A cold process reads the knowledge base (16 queries: names, classes, two rule tables, the
 # places, the legal rows, the lab limits, the problem catalogue and the medicine-combination

@@ -70,7 +70,9 @@ ROUTES = {
     "section": {"GET": (LOGIN, 200, 404, 302, 404, 302), "POST": (LOGIN, 200, 404, 403, 404, 403)},
     "review": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "sign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 404, 403)},
-    "amend": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 302, 404, 403, 404, 403)},
+    # GET: the short amendment form (issue 19), or back to the checklist when it is not a
+    # signed one (the route's response is a draft); an empty POST is the form again, 400.
+    "amend": {"GET": (LOGIN, 302, 404, 403, 404, 403), "POST": (LOGIN, 400, 404, 403, 404, 403)},
     "return_for_amendment": {
         "GET": (LOGIN, 405, 405, 405, 405, 405),
         "POST": (LOGIN, 403, 404, 302, 404, 403),

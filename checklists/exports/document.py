@@ -137,6 +137,9 @@ class Revision:
     amend_reason: str
     amends_id: int | None
     current: bool
+    # When the amendment that replaced this revision was signed (issue 19: a superseded
+    # revision says when it stopped being the record, not only when it was signed).
+    superseded_at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def revision_chain(response: ChecklistResponse) -> list[Revision]:
             amend_reason=clean(by_pk[pk]["amend_reason"]),
             amends_id=by_pk[pk]["amends_id"],
             current=pk == response.pk,
+            superseded_at=by_pk[later]["signed_at"] if (later := amended_by.get(pk)) else None,
         )
         for pk in chain
     ]

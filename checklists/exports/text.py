@@ -102,6 +102,8 @@ def render_text(note: CaseNote) -> str:
         out += ["", "== Revisions =="]
         for rev in note.revisions:
             signed = f", signed {utc(rev.signed_at)} by {rev.signed_by}" if rev.signed_at else ""
+            if rev.superseded_at:
+                signed += f", superseded {utc(rev.superseded_at)} when the amendment was signed"
             this = " (this note)" if rev.current else ""
             out.append(f"- Revision {rev.revision}, checklist {rev.pk}{this}: {rev.status}{signed}")
             if rev.amend_reason:
