@@ -9,11 +9,12 @@ import time_machine
 from django.urls import reverse
 
 from checklists.audit import FOLD_WINDOW
+from checklists.cases.drafts import save_section
 from checklists.models import AuditEvent
 from checklists.models.audit import AuditImmutableError
 
 from .conftest import HttpsClient, login
-from .factories import make_case, make_response
+from .factories import COMPLETE_ANSWERS, make_case, make_response
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,37 @@ def test_the_reference_search_stays_within_the_auditors_teams(
 
 def test_only_auditors_may_search(clinician_client):
     assert clinician_client.post(reverse("audit"), {"q": "1001"}).status_code == 403
+
+
+def test_an_intake_with_an_autosave_per_answer_shows_one_event_per_section(
+    clinician, case, version
+):
+    """The issue's count: an intake autosaved after every answer, 20 s apart, then saved
+    by the button, section by section. Every save is still a row; the trail shows one
+    event per section, counting its saves."""
+    response = make_response(case, clinician)
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    saves = 0
+    with time_machine.travel(T0, tick=False) as clock:
+        for section in response.version.sections.order_by("position"):
+            values = {}
+            for key, value in [*COMPLETE_ANSWERS.get(section.key, {}).items(), (None, None)]:
+                if key is not None:  # one autosave per answer, then the button
+                    values[key] = value
+                response.refresh_from_db(fields=["lock_version"])
+                save_section(
+                    response=response,
+                    section=section,
+                    values=dict(values),
+                    lock_version=response.lock_version,
+                    user=clinician,
+                    confirm_carried=key is None,
+                )
+                saves += 1
+                clock.shift(20)
+    written = AuditEvent.objects.filter(pk__gt=last, action="section_saved")
+    sections = response.version.sections.count()
+    assert written.count() == saves > 2 * sections
+    shown = written.in_trail()
+    assert shown.count() == sections
+    assert sum(e.detail["saves"] for e in shown) == saves
