@@ -55,8 +55,9 @@ def test_the_text_note_opens_with_a_summary_of_at_most_40_lines(patient):
         1 for f in flags if f["severity"] in ("major", "contraindicated")
     )
     for needed in (
-        "- Advice given: Talk to the prescriber",
-        "- Monitoring: Liver warning signs",
+        "- Advice given:\n    Talk to the prescriber or pharmacist",
+        "\n    Avoid alcohol, opioids and other sedatives with these products\n",
+        "- Monitoring:\n    Liver warning signs",
         "- Follow-up: 2026-12-14",
         "- Who to call: Clinic nurse line",
         "Signed by Dana Reyes, PharmD on",

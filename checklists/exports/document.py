@@ -96,6 +96,14 @@ class AnswerLine:
         """The summary's short label for this answer."""
         return SUMMARY_ITEMS.get(self.item.key, self.item.prompt)
 
+    @property
+    def summary_lines(self) -> list[str]:
+        """As in the summary: each chosen option on a line of its own (option labels hold
+        commas: "Avoid alcohol, opioids and other sedatives")."""
+        if self.item.kind == ItemKind.MULTI_CHOICE and self.answered:
+            return [clean(self.item.option_label(code)) for code in self.value]
+        return self.lines
+
 
 @dataclass(frozen=True)
 class SectionLines:

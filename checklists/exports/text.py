@@ -50,7 +50,7 @@ def summary_lines(note: CaseNote) -> list[str]:
         out.append(f"- [{line.flag.severity_label}] {line.flag.title}")
         out += _acknowledgement(note, line, full=False)
     for answer in note.summary:
-        out += _answer(answer.lines, answer.label)
+        out += _answer(answer.summary_lines, answer.label)
     out.append(signature_line(note))
     return out
 
