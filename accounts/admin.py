@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_static import admin as static_admin
 from django_otp.plugins.otp_totp import admin as totp_admin
 
-from . import events
+from . import events, profiles
+from .models import Profile
 
 Action = events.Action
 
@@ -75,10 +76,32 @@ for model, model_admin in (
     admin.site.register(model, model_admin)
 
 
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    extra = 1  # a blank one for a user without a profile; left blank, nothing is saved
+    max_num = 1
+
+
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin, with the password an administrator sets written as an event
     about the owner's account: the owner is told of it at their next login, as of any
-    other change to their password (events.TOLD_AT_NEXT_LOGIN)."""
+    other change to their password (events.TOLD_AT_NEXT_LOGIN). The profile (the name a
+    signature carries) is edited inline; a change is audited as the owner's own is."""
+
+    inlines = [ProfileInline]
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Profile and (
+            changed := sorted(formset.forms[0].changed_data if formset.forms else [])
+        ):
+            profiles.record_change(
+                owner=form.instance,
+                changed=changed,
+                ip=events.client_ip(request),
+                actor=request.user,
+            )
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)

@@ -13,6 +13,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
 from . import mfa, passwords
+from .models import Profile
 
 
 def otp_code_field(label: str = "Code from your authenticator app") -> forms.CharField:
@@ -154,3 +155,20 @@ class PasswordChangeForm(ItIsYouMixin, auth_forms.PasswordChangeForm):
         cleaned = super().clean()
         self.check_code_last()
         return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    """The name and credentials a signature carries; "Other" needs its text, and the text
+    is dropped for any other choice (it would otherwise linger unseen)."""
+
+    class Meta:
+        model = Profile
+        fields = ["full_name", "credential", "credential_other", "registration_number"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("credential") == "other" and not (data.get("credential_other") or "").strip():
+            self.add_error("credential_other", 'Write your credentials in when you choose "Other".')
+        elif data.get("credential") != "other":
+            data["credential_other"] = ""
+        return data

@@ -19,8 +19,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import events, lockout, mfa
-from .forms import EnrolForm, ItIsYouForm, PasswordChangeForm, SecondFactorForm
+from . import events, lockout, mfa, profiles
+from .forms import EnrolForm, ItIsYouForm, PasswordChangeForm, ProfileForm, SecondFactorForm
+from .models import Profile
 
 # The fields never shown in an error report.
 SECRET_FIELDS = ("password", "current_code", "otp_token")
@@ -151,3 +152,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_invalid(self, form):
         return lockout.count_refusal(self.request, form.refused) or super().form_invalid(form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The name and credentials that every checklist this user signs will carry."""
+    current = Profile.objects.filter(user=request.user).first()
+    form = ProfileForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        profiles.save_profile(
+            owner=request.user, values=form.cleaned_data, ip=events.client_ip(request)
+        )
+        messages.success(request, "Saved. Checklists you sign from now on carry this name.")
+        return redirect("profile")
+    return render(request, "registration/profile.html", {"form": form, "profile": current})

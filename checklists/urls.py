@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, cases, exports, lots, responses, system
+from .views import amendments, audit, cases, exports, lots, responses, system
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
@@ -18,10 +18,10 @@ urlpatterns = [
     ),
     path("responses/<int:response_id>/review/", responses.review, name="review"),
     path("responses/<int:response_id>/sign/", responses.sign, name="sign"),
-    path("responses/<int:response_id>/amend/", responses.amend, name="amend"),
+    path("responses/<int:response_id>/amend/", amendments.amend, name="amend"),
     path(
         "responses/<int:response_id>/return/",
-        responses.return_for_amendment,
+        amendments.return_for_amendment,
         name="return_for_amendment",
     ),
     path("audit/", audit.audit_trail, name="audit"),

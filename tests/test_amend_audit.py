@@ -128,7 +128,8 @@ class TestAmendment:
         request = AmendmentRequest.objects.get()
         assert (request.response, request.requested_by) == (signed, supervisor)
         page = clinician_client.get(reverse("response_detail", args=[signed.pk])).content.decode()
-        assert "Legal check date missing" in page and "Start an amendment" in page
+        assert "Legal check date missing" in page
+        assert f'href="{reverse("amend", args=[signed.pk])}">Amend</a>' in page
         assert AuditEvent.objects.filter(action="checklist_returned").count() == 1
 
 

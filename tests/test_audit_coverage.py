@@ -263,6 +263,8 @@ def people_events(admin_client, user, team):
     groups = [*user.groups.values_list("pk", flat=True), ensure_roles()[AUDITOR].pk]
     permission = Permission.objects.get(codename="view_auditevent")
     data = user_form(user, is_staff="on", groups=groups, user_permissions=[permission.pk])
+    # ...and their name and credentials set in the profile inline (issue 19).
+    data.update({"profile-0-full_name": "Lee Marsh", "profile-0-credential": "MD"})
     assert admin_client.post(f"/admin/auth/user/{user.pk}/change/", data).status_code == 302
 
 

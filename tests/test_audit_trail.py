@@ -262,6 +262,11 @@ def user_form(user, **changes) -> dict:
         "last_login_1": "",
         "groups": list(user.groups.values_list("pk", flat=True)),
         "user_permissions": [],
+        # The profile inline (issue 19), left blank: nothing saved for it.
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "0",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not False}

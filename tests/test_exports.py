@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
+from accounts.models import Profile
 from checklists.exports.fhir import ISSUE_SEVERITY_CODES, ISSUE_STATUS_CODES, QR_STATUS_CODES
 from checklists.models import (
     AuditEvent,
@@ -116,6 +117,14 @@ Checklist version 1, content hash hash-1
 Status: Signed, revision 1
 Started 2026-11-20 09:00 UTC by clinician
 
+== Summary ==
+Problems (2):
+- [Major] Pregnancy reported
+  Acknowledged: Discussed; advised the patient against it.
+- [Moderate] oxycodone: medicines not checked against the knowledge base
+- Follow-up: 2026-12-01
+Signed by Dana Reyes, PharmD on 2026-11-20 10:00 UTC
+
 == 1. Medication interactions ==
 - Question substances_in_use?: Kratom, Melatonin
 - Question current_medications?: oxycodone · 5 mg · BID
@@ -136,23 +145,28 @@ Started 2026-11-20 09:00 UTC by clinician
 - Question follow_up_date?: 2026-12-01
 - Question clinician_notes?: Start low.
 
-== Cautions (2) ==
+== Cautions in full (2) ==
 - [Major] Pregnancy reported
   Advice: Advise against use in pregnancy.
   Sources: Kratom for pain and sleep
-  Acknowledged by clinician on 2026-11-20 10:00 UTC: Discussed; advised the patient against it.
+  Acknowledged by Dana Reyes, PharmD on 2026-11-20 10:00 UTC: Discussed; advised the patient \
+against it.
 - [Moderate] oxycodone: medicines not checked against the knowledge base
   Advice: This medicine did not match any name the knowledge base holds. Check it for \
 interactions with kratom and melatonin yourself (pharmacist, interaction reference) and record \
 what you found in the notes.
 
 == Signature ==
-Signed by clinician on 2026-11-20 10:00 UTC
+Signed by Dana Reyes, PharmD on 2026-11-20 10:00 UTC
+Registration number: RPh-4411
 Attestation: "ok"
 """
 
 
 def test_golden_text_note(clinician_client, clinician, case, version, predictable_knowledge):
+    Profile.objects.create(
+        user=clinician, full_name="Dana Reyes", credential="PharmD", registration_number="RPh-4411"
+    )
     response = signed(case, clinician)
     answer = get(clinician_client, "export_note_txt", response)
     assert answer["Content-Type"] == "text/plain; charset=utf-8"
@@ -250,12 +264,21 @@ def bundle_of(client, response) -> dict:
     return data
 
 
+def of_type(bundle: dict, resource_type: str) -> list[dict]:
+    return [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    ]
+
+
 def test_fhir_bundle_validates_and_uses_the_value_sets(clinician_client, clinician, case, version):
     response = signed(case, clinician)
     data = bundle_of(clinician_client, response)
     assert data["type"] == "collection"
+    (practitioner_url,) = [
+        e["fullUrl"] for e in data["entry"] if e["resource"]["resourceType"] == "Practitioner"
+    ]
     qr = data["entry"][0]["resource"]
-    issues = [e["resource"] for e in data["entry"][1:]]
+    issues = of_type(data, "DetectedIssue")
     assert qr["resourceType"] == "QuestionnaireResponse"
     assert qr["questionnaire"] == "https://example.org/Questionnaire/km|1"
     assert qr["status"] in QR_STATUS_CODES and qr["status"] == "completed"
@@ -293,18 +316,24 @@ def test_fhir_bundle_validates_and_uses_the_value_sets(clinician_client, clinici
         if len(flag["contributors"]) > 1:
             assert issue["detail"].startswith("Contributors: ")
             assert all(c["subject"] in issue["detail"] for c in flag["contributors"])
-        assert issue["implicated"] == [{"reference": data["entry"][0]["fullUrl"]}]
+        # The checklist, after any listed medicine the problem names (oxycodone: none).
+        assert issue["implicated"][-1] == {"reference": data["entry"][0]["fullUrl"]}
+        assert issue["author"] == {"reference": practitioner_url}
     pregnant = next(i for i in issues if i["code"]["coding"][0]["code"] == "item:pregnant")
     assert pregnant["severity"] == "high"
     assert pregnant["mitigation"][0]["action"]["coding"][0]["code"] == "advised_against"
     assert pregnant["mitigation"][0]["author"] == {"display": "clinician"}
+    (statement,) = of_type(data, "MedicationStatement")
+    assert statement["medicationCodeableConcept"]["text"] == "oxycodone"  # as entered
+    assert statement["dosage"] == [{"text": "5 mg BID"}]
 
 
 def test_draft_fhir_is_in_progress_with_preliminary_issues(clinician_client, clinician, case):
     make_version()
     data = bundle_of(clinician_client, started(case, clinician))
     assert data["entry"][0]["resource"]["status"] == "in-progress"
-    issues = [e["resource"] for e in data["entry"][1:]]
+    assert not of_type(data, "Practitioner")  # no one signed yet
+    issues = of_type(data, "DetectedIssue")
     assert issues and {i["status"] for i in issues} == {"preliminary"}
     assert not any("mitigation" in i for i in issues)
 

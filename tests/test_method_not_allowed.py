@@ -1,4 +1,4 @@
-"""A GET on a form-only address (sign, amend, start a checklist...) answers with a page in
+"""A GET on a form-only address (sign, start a checklist...) answers with a page in
 the site's layout, still 405 with its Allow header, instead of a blank page; the link back
 appears only to someone who may see what the address names."""
 
@@ -24,11 +24,15 @@ def test_a_get_on_sign_explains_and_links_back_to_the_checklist(
     assert f'href="{reverse("response_detail", args=[response.pk])}"' in page
 
 
-def test_a_get_on_amend_links_back_to_the_checklist(clinician_client, case, clinician, version):
+def test_a_get_on_amend_of_a_draft_goes_back_to_the_checklist(
+    clinician_client, case, clinician, version
+):
+    """Amend is a page now (issue 19: the short form behind the Amend button); a draft has
+    nothing to amend, so its address leads back to the checklist."""
     response = make_response(case, clinician)
     answer = clinician_client.get(reverse("amend", args=[response.pk]))
-    assert answer.status_code == 405
-    assert f'href="{reverse("response_detail", args=[response.pk])}"' in answer.content.decode()
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("response_detail", args=[response.pk])
 
 
 def test_a_get_on_start_checklist_links_back_to_the_case(clinician_client, case):

@@ -38,6 +38,9 @@ ROUTES = {
     "mfa_setup": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
     "mfa_recovery_codes": {"GET": (LOGIN,) + (405,) * 5, "POST": (LOGIN,) + (200,) * 5},
     "password_change": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
+    # The name and credentials a signature carries: every signed-in user; an empty POST
+    # is a form with errors.
+    "profile": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (200,) * 5},
     "password_change_done": {"GET": (LOGIN,) + (200,) * 5, "POST": (LOGIN,) + (405,) * 5},
     # The admin's own password page leads to the one that asks a current code too.
     "admin_password_change": {"GET": (302,) * 6, "POST": (302,) * 6},
@@ -67,7 +70,9 @@ ROUTES = {
     "section": {"GET": (LOGIN, 200, 404, 302, 404, 302), "POST": (LOGIN, 200, 404, 403, 404, 403)},
     "review": {"GET": (LOGIN, 200, 404, 200, 404, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "sign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 404, 403, 404, 403)},
-    "amend": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 302, 404, 403, 404, 403)},
+    # GET: the short amendment form (issue 19), or back to the checklist when it is not a
+    # signed one (the route's response is a draft); an empty POST is the form again, 400.
+    "amend": {"GET": (LOGIN, 302, 404, 403, 404, 403), "POST": (LOGIN, 400, 404, 403, 404, 403)},
     "return_for_amendment": {
         "GET": (LOGIN, 405, 405, 405, 405, 405),
         "POST": (LOGIN, 403, 404, 302, 404, 403),
@@ -100,7 +105,8 @@ ROUTES = {
         "GET": (LOGIN, 403, 403, 200, 403, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
     },
-    "audit": {"GET": (LOGIN, 403, 403, 403, 403, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # POST: the clinic reference searched (kept in the session, never in the URL).
+    "audit": {"GET": (LOGIN, 403, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 403, 302)},
     "lot_list": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 403, 403, 403)},
     "lot_detail": {
         "GET": (LOGIN, 200, 404, 200, 404, 200),

@@ -220,13 +220,8 @@ def save_section(
     deleted = set(rows.delete)
     state.saved_rows = [r for r in state.rows_by_item.values() if r.pk not in deleted]
     state.saved_rows += rows.create
-    audit.record(
-        AuditEvent.Action.SECTION_SAVED,
-        user=user,
-        obj=response,
-        case_id=response.case_id,
-        ip=ip,
-        detail={"section": section.key, "changed": rows.changed},
+    audit.record_section_save(
+        user=user, response=response, section=section.key, changed=rows.changed, ip=ip
     )
     return rows.changed
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import mfa, passwords
+from accounts.models import signer_identity
 
 from .. import audit
 from ..access import ResponseLocked, can_return_for_amendment, can_write_clinical, require
@@ -190,6 +191,7 @@ def record_signature(
         signed_at=now,
         updated_at=now,
         attestation=attestation,
+        signed_as=signer_identity(user),
         flags_snapshot=[flag.as_dict() for flag in state.flags],
     )
     _store_acknowledgements(response, state, acknowledgements, user, now)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from accounts.models import Profile
+
 from ..models import Team
 from ..roles import AUDITOR, CLINICIAN, CONTENT_EDITOR, SUPERVISOR, ensure_roles
 
@@ -24,18 +26,21 @@ class DemoAccount:
     role: str
     team: str | None
     superuser: bool = False
+    # The name and credentials a signature carries (accounts.models.Profile); synthetic.
+    full_name: str = ""
+    credential: str = ""
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount("clinician", CLINICIAN, DEMO_TEAM),
-    DemoAccount("colleague", CLINICIAN, DEMO_TEAM),
-    DemoAccount("outsider", CLINICIAN, OTHER_TEAM),
-    DemoAccount("supervisor", SUPERVISOR, DEMO_TEAM),
-    DemoAccount("editor", CONTENT_EDITOR, None),
+    DemoAccount("clinician", CLINICIAN, DEMO_TEAM, full_name="Dana Reyes", credential="PharmD"),
+    DemoAccount("colleague", CLINICIAN, DEMO_TEAM, full_name="Sam Okafor", credential="NP"),
+    DemoAccount("outsider", CLINICIAN, OTHER_TEAM, full_name="Lee Marsh", credential="MD"),
+    DemoAccount("supervisor", SUPERVISOR, DEMO_TEAM, full_name="Ruth Adeyemi", credential="MD"),
+    DemoAccount("editor", CONTENT_EDITOR, None, full_name="Jo Lindqvist", credential="PharmD"),
     # A second editor: the two-person rules (versions, knowledge, retiring) need one.
-    DemoAccount("reviewer", CONTENT_EDITOR, None),
-    DemoAccount("auditor", AUDITOR, DEMO_TEAM),
-    DemoAccount("admin", "", None, superuser=True),
+    DemoAccount("reviewer", CONTENT_EDITOR, None, full_name="Ann Kowalski", credential="RN"),
+    DemoAccount("auditor", AUDITOR, DEMO_TEAM, full_name="Pat Moreno"),
+    DemoAccount("admin", "", None, superuser=True, full_name="Site Administrator"),
 ]
 
 
@@ -55,6 +60,10 @@ def ensure_demo_accounts(password: str) -> list[DemoAccount]:
             user.groups.set([groups[account.role]])
         if account.team:
             teams[account.team].members.add(user)
+        Profile.objects.update_or_create(
+            user=user,
+            defaults={"full_name": account.full_name, "credential": account.credential},
+        )
     return DEMO_ACCOUNTS
 
 

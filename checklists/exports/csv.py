@@ -25,6 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.models import signature_text
+
 from ..models import Answer, ChecklistResponse, Item, Severity
 from .document import answer_text
 
@@ -43,7 +45,8 @@ WIDE_HEADER = [
     "status",
     "started_at",
     "signed_at",
-    "signed_by",
+    "signed_by",  # "Dana Reyes, PharmD" as frozen at signing, else the username
+    "signed_by_username",
     *(f"flags_{s}" for s in SEVERITIES),
     "flag_codes",
 ]
@@ -162,10 +165,12 @@ def wide_rows(queryset) -> Iterator[list[Any]]:
         "started_at",
         "signed_at",
         "signed_by__username",
+        "signed_as",
         "flags_snapshot",
     )
-    for *fields, snapshot in rows.iterator(chunk_size=DB_CHUNK_SIZE):
-        yield [*fields, *flag_summary(fields[6], snapshot)]
+    for *fields, username, signed_as, snapshot in rows.iterator(chunk_size=DB_CHUNK_SIZE):
+        signer = signature_text(signed_as, username or "")
+        yield [*fields, signer, username, *flag_summary(fields[6], snapshot)]
 
 
 def long_rows(queryset) -> Iterator[list[Any]]:

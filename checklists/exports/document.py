@@ -1,9 +1,10 @@
 """What every per-response export says, assembled once from a ResponseState.
 
 The text note, the print view (and so the PDF) and the FHIR bundle all read a CaseNote,
-so they cannot disagree about which answers, flags, acknowledgements, signature or
-revisions a checklist carries. Read-only: one extra query (the revision chain) on top of
-what `load_state` already loaded, and one for the acknowledgements.
+so they cannot disagree about which answers, flags, acknowledgements, signature, signer,
+medicines or revisions a checklist carries. Read-only: one extra query (the revision
+chain) on top of what `load_state` already loaded, one for the acknowledgements and, for
+a signed checklist, one for its frozen medicine list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from accounts.models import signature_text
+
 from ..cases.readmodel import ResponseState
 from ..models import Acknowledgement, ChecklistResponse, Item, ItemKind
 from ..screening import Flag
@@ -21,6 +24,19 @@ NOT_ANSWERED = "Not answered"
 ROW_COLUMNS = {
     ItemKind.MEDICATION_LIST: ("name", "dose", "frequency"),
     ItemKind.PRODUCT_LOT: ("product", "supplier", "lot"),
+}
+# The answers a clinician reading the note needs first (issue 19: the summary), in this
+# order, with the short label the summary gives each; an item a version does not ask, or
+# hides, is left out.
+SUMMARY_ITEMS = {
+    "advice_given": "Advice given",
+    "use_after_advice": "Patient's intention",
+    "start_low_details": "Harm-reduction advice",
+    "monitoring_plan": "Monitoring",
+    "warning_signs_explained": "Warning signs explained",
+    "treatment_referral": "Referral",
+    "follow_up_date": "Follow-up",
+    "who_to_call": "Who to call",
 }
 # C0/C1 control characters other than tab and newline: never meaningful in an answer,
 # and some (escape sequences, bidi-less carriage returns) can garble an EHR or a terminal.
@@ -75,6 +91,19 @@ class AnswerLine:
     def answered(self) -> bool:
         return self.lines != [NOT_ANSWERED]
 
+    @property
+    def label(self) -> str:
+        """The summary's short label for this answer."""
+        return SUMMARY_ITEMS.get(self.item.key, self.item.prompt)
+
+    @property
+    def summary_lines(self) -> list[str]:
+        """As in the summary: each chosen option on a line of its own (option labels hold
+        commas: "Avoid alcohol, opioids and other sedatives")."""
+        if self.item.kind == ItemKind.MULTI_CHOICE and self.answered:
+            return [clean(self.item.option_label(code)) for code in self.value]
+        return self.lines
+
 
 @dataclass(frozen=True)
 class SectionLines:
@@ -88,6 +117,22 @@ class SectionLines:
 class FlagLine:
     flag: Flag
     acknowledgement: Acknowledgement | None
+    # Who acknowledged: the signer as named at signing (acknowledgements are given with the
+    # signature), else the account's username; "" when not acknowledged.
+    acknowledger: str = ""
+
+
+@dataclass(frozen=True)
+class MedicineLine:
+    """A listed medicine as entered, with the substance (or product) it matched: on a
+    signed checklist as frozen at signing (MedicationEntry), on a draft as screened now."""
+
+    position: int
+    as_typed: str
+    dose: str
+    frequency: str
+    substance_key: str  # "" when nothing matched
+    substance_name: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +145,9 @@ class Revision:
     amend_reason: str
     amends_id: int | None
     current: bool
+    # When the amendment that replaced this revision was signed (issue 19: a superseded
+    # revision says when it stopped being the record, not only when it was signed).
+    superseded_at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,12 +164,17 @@ class CaseNote:
     revision: int
     started_by: str
     started_at: datetime.datetime
-    signed_by: str
+    signed_by: str  # "Dana Reyes, PharmD" as frozen at signing, else the username
     signed_at: datetime.datetime | None
     attestation: str
     sections: list[SectionLines]
     flags: list[FlagLine]
     revisions: list[Revision]
+    # The signer as frozen at signing (name, credentials, registration_number); empty on a
+    # draft and on a checklist signed before profiles existed.
+    signer: dict[str, str]
+    summary: list[AnswerLine]
+    medicines: list[MedicineLine]
 
     @property
     def is_draft(self) -> bool:
@@ -130,6 +183,10 @@ class CaseNote:
     @property
     def flag_count(self) -> int:
         return len(self.flags)
+
+    @property
+    def registration_number(self) -> str:
+        return clean(self.signer.get("registration_number", ""))
 
 
 def revision_chain(response: ChecklistResponse) -> list[Revision]:
@@ -145,6 +202,7 @@ def revision_chain(response: ChecklistResponse) -> list[Revision]:
             "status",
             "signed_at",
             "signed_by__username",
+            "signed_as",
             "amend_reason",
             "amends_id",
         )
@@ -167,10 +225,13 @@ def revision_chain(response: ChecklistResponse) -> list[Revision]:
             revision=by_pk[pk]["revision"],
             status=ChecklistResponse.Status(by_pk[pk]["status"]).label,
             signed_at=by_pk[pk]["signed_at"],
-            signed_by=by_pk[pk]["signed_by__username"] or "",
+            signed_by=signature_text(
+                by_pk[pk]["signed_as"], by_pk[pk]["signed_by__username"] or ""
+            ),
             amend_reason=clean(by_pk[pk]["amend_reason"]),
             amends_id=by_pk[pk]["amends_id"],
             current=pk == response.pk,
+            superseded_at=by_pk[later]["signed_at"] if (later := amended_by.get(pk)) else None,
         )
         for pk in chain
     ]
@@ -190,6 +251,51 @@ def _clean_flag(flag: Flag) -> Flag:
     )
 
 
+def medicine_lines(state: ResponseState) -> list[MedicineLine]:
+    """The medicine list: the frozen rows of a signed checklist (one query), or a draft's
+    rows with what screening matched them to (no query: the flags needed it already)."""
+    response = state.response
+    if not response.is_draft:
+        entries = response.medications.select_related("matched_substance").order_by("position")
+        return [
+            MedicineLine(
+                position=e.position,
+                as_typed=clean(e.name_as_typed),
+                dose=clean(e.dose),
+                frequency=clean(e.frequency),
+                substance_key=e.matched_substance.key if e.matched_substance else "",
+                substance_name=e.matched_name,
+            )
+            for e in entries
+        ]
+    rows = [
+        row
+        for item in state.items
+        if (item.screening or {}).get("role") == "medications"
+        for row in state.answers.get(item.key) or []
+        if isinstance(row, dict) and row.get("name")
+    ]
+    return [
+        MedicineLine(
+            position=n,
+            as_typed=clean(row["name"]),
+            dose=clean(row.get("dose", "")),
+            frequency=clean(row.get("frequency", "")),
+            substance_key=match.substance.key if match.substance else "",
+            substance_name=match.substance.name if match.substance else "",
+        )
+        for n, (row, match) in enumerate(zip(rows, state.medication_matches, strict=True), start=1)
+    ]
+
+
+def _flag_line(response: ChecklistResponse, flag: Flag, ack: Acknowledgement | None) -> FlagLine:
+    if ack is None:
+        return FlagLine(_clean_flag(flag), None)
+    by_signer = response.signed_at and ack.acknowledged_by_id == response.signed_by_id
+    name = response.signer_name if by_signer else ack.acknowledged_by.get_username()
+    return FlagLine(_clean_flag(flag), ack, clean(name))
+
+
 def build_note(state: ResponseState) -> CaseNote:
     """The export view of one response: visible items only (a hidden item's answer is
     never kept), each with its prompt as worded in the response's own version."""
@@ -206,6 +312,7 @@ def build_note(state: ResponseState) -> CaseNote:
     ]
     acknowledgements = state.acknowledgements
     flags = state.ensure_flags()
+    by_key = {answer.item.key: answer for section in sections for answer in section.answers}
     return CaseNote(
         response=response,
         case_reference=clean(response.case.reference),
@@ -219,10 +326,13 @@ def build_note(state: ResponseState) -> CaseNote:
         revision=response.revision,
         started_by=response.started_by.get_username(),
         started_at=response.started_at,
-        signed_by=response.signed_by.get_username() if response.signed_by else "",
+        signed_by=clean(response.signer_name),
         signed_at=response.signed_at,
         attestation=clean(response.attestation),
         sections=sections,
-        flags=[FlagLine(_clean_flag(f), acknowledgements.get(f.code)) for f in flags],
+        flags=[_flag_line(response, f, acknowledgements.get(f.code)) for f in flags],
         revisions=revision_chain(response),
+        signer={k: clean(v) for k, v in response.signed_as.items()} if response.signed_at else {},
+        summary=[by_key[key] for key in SUMMARY_ITEMS if key in by_key],
+        medicines=medicine_lines(state),
     )

@@ -1,9 +1,18 @@
 """fhir.json: a FHIR R4B Bundle (type collection) for one response.
 
 Entries: the QuestionnaireResponse (questionnaire = the template's canonical url|version,
-items nested by section, answers typed by item kind) and one DetectedIssue per flag,
-implicating it. What FHIR has no element for (content hash, revision chain, attestation,
-our five-level severity) travels in extensions under the template's own canonical base.
+items nested by section, answers typed by item kind); the signer as a Practitioner (name,
+credentials as a qualification, registration number), frozen at signing; one
+MedicationStatement per listed medicine (its text as entered, the substance it matched in
+our own code system); and one DetectedIssue per problem, implicating the medicines its
+contributors name and the QuestionnaireResponse, authored by the Practitioner. What FHIR
+has no element for (content hash, revision chain, attestation, our five-level severity)
+travels in extensions under the template's own canonical base.
+
+No RxNorm code is sent: the knowledge base holds none (no field or value for one in
+`Substance` or content/knowledge/, checked 2026-11-30), and a code is never made up from a
+name. The qualification is the credentials as text (our choices are not mapped to a code
+system here); both can gain codings once a reviewed table holds them.
 
 Every bundle is validated with fhir.resources (R4B) before it leaves; the code value sets
 that library does not check (statuses, severity) are fixed by the maps below.
@@ -20,7 +29,7 @@ from typing import Any
 
 from ..cases.readmodel import load_state
 from ..models import ChecklistResponse, ItemKind
-from .document import ROW_COLUMNS, CaseNote, build_note, clean
+from .document import ROW_COLUMNS, CaseNote, MedicineLine, build_note, clean
 
 # QuestionnaireResponse.status (required binding, questionnaire-answers-status).
 QR_STATUS_CODES = frozenset({"in-progress", "completed", "amended", "entered-in-error", "stopped"})
@@ -175,7 +184,77 @@ def questionnaire_response(note: CaseNote, subject: dict[str, Any]) -> dict[str,
     return resource
 
 
-def detected_issue(note: CaseNote, line, subject, implicated: str) -> dict[str, Any]:
+def practitioner(note: CaseNote) -> dict[str, Any]:
+    """The signer as named at signing: name, credentials (qualification) and registration
+    number; a checklist signed without a profile names the username only."""
+    base = canonical_base(note.canonical_url)
+    signer = note.signer
+    resource: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "identifier": [
+            {"system": f"{base}/user", "value": str(note.response.signed_by_id)},
+        ],
+        "name": [{"text": clean(signer.get("name") or note.signed_by)}],
+    }
+    if note.registration_number:
+        resource["identifier"].append(
+            {"type": {"text": "Registration number"}, "value": note.registration_number}
+        )
+    if credentials := clean(signer.get("credentials", "")):
+        resource["qualification"] = [{"code": {"text": credentials}}]
+    return resource
+
+
+def medication_statement(
+    note: CaseNote, medicine: MedicineLine, subject, qr_url: str, author_url: str | None
+) -> dict[str, Any]:
+    base = canonical_base(note.canonical_url)
+    concept: dict[str, Any] = {"text": medicine.as_typed}
+    if medicine.substance_key:
+        concept["coding"] = [
+            _coding(
+                medicine.substance_key,
+                medicine.substance_name,
+                f"{base}/CodeSystem/substance",
+            )
+        ]
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "status": "active",  # the list records what the patient takes
+        "medicationCodeableConcept": concept,
+        "subject": subject,
+        "dateAsserted": fhir_datetime(note.signed_at or note.response.updated_at),
+        "derivedFrom": [{"reference": qr_url}],
+    }
+    if dosage := " ".join(part for part in (medicine.dose, medicine.frequency) if part):
+        resource["dosage"] = [{"text": dosage}]
+    if author_url:
+        resource["informationSource"] = {"reference": author_url}
+    return resource
+
+
+def implicated_medicines(flag, medicines: list[MedicineLine]) -> list[MedicineLine]:
+    """The listed medicines a problem's medicine and combination contributors name (their
+    `subject` says "Tramadol (opioid agonists) + Alprazolam (benzodiazepines)"): matched by
+    the substance's name or the text as entered, as whole words."""
+    subjects = " | ".join(
+        c.subject for c in flag.contributors if c.kind in ("medicine", "combination")
+    )
+    if not subjects:
+        return []
+    return [
+        medicine
+        for medicine in medicines
+        if any(
+            name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", subjects, re.IGNORECASE)
+            for name in (medicine.substance_name, medicine.as_typed)
+        )
+    ]
+
+
+def detected_issue(
+    note: CaseNote, line, subject, implicated: list[str], author_url: str | None = None
+) -> dict[str, Any]:
     base = canonical_base(note.canonical_url)
     flag, ack = line.flag, line.acknowledgement
     issue: dict[str, Any] = {
@@ -192,9 +271,11 @@ def detected_issue(note: CaseNote, line, subject, implicated: str) -> dict[str, 
         "severity": SEVERITY[flag.severity],
         "patient": subject,
         "identifiedDateTime": fhir_datetime(note.signed_at or note.response.updated_at),
-        "implicated": [{"reference": implicated}],
+        "implicated": [{"reference": url} for url in implicated],
         "detail": _detail(flag),
     }
+    if author_url:
+        issue["author"] = {"reference": author_url}
     if flag.sources:
         issue["evidence"] = [{"detail": [{"display": source} for source in flag.sources]}]
     if ack is not None:
@@ -209,7 +290,7 @@ def detected_issue(note: CaseNote, line, subject, implicated: str) -> dict[str, 
                     "text": text,
                 },
                 "date": fhir_datetime(ack.acknowledged_at),
-                "author": {"display": ack.acknowledged_by.get_username()},
+                "author": {"display": line.acknowledger},
             }
         ]
     return issue
@@ -237,11 +318,27 @@ def build_bundle(note: CaseNote) -> dict[str, Any]:
     }
     qr_url = _urn(base, "checklist-response", response.pk)
     entries = [{"fullUrl": qr_url, "resource": questionnaire_response(note, subject)}]
+    author_url = None
+    if note.signed_at:
+        author_url = _urn(base, "checklist-response", response.pk, "signer")
+        entries.append({"fullUrl": author_url, "resource": practitioner(note)})
+    medicine_urls = {}
+    for medicine in note.medicines:
+        url = _urn(base, "checklist-response", response.pk, "medicine", medicine.position)
+        medicine_urls[medicine.position] = url
+        entries.append(
+            {
+                "fullUrl": url,
+                "resource": medication_statement(note, medicine, subject, qr_url, author_url),
+            }
+        )
     for line in note.flags:
+        named = implicated_medicines(line.flag, note.medicines)
+        implicated = [medicine_urls[m.position] for m in named] + [qr_url]
         entries.append(
             {
                 "fullUrl": _urn(base, "checklist-response", response.pk, "flag", line.flag.code),
-                "resource": detected_issue(note, line, subject, qr_url),
+                "resource": detected_issue(note, line, subject, implicated, author_url),
             }
         )
     return {

@@ -2,11 +2,15 @@
 
 Plain lines, no markup, no tabs (EHR text boxes render them unpredictably); a draft says
 DRAFT on its first and last line so a pasted excerpt cannot pass for a signed record.
+
+A clinician reads it from the top (issue 19): the summary comes first (the problems with
+their severity and how each was acknowledged, the advice, the plan and monitoring, the
+follow-up, who to call, who signed), then every answer, then each problem in full.
 """
 
 from __future__ import annotations
 
-from .document import CaseNote, clean, utc
+from .document import CaseNote, FlagLine, clean, utc
 
 DRAFT_BANNER = "*** DRAFT: NOT SIGNED. NOT A FINAL RECORD. ***"
 
@@ -15,6 +19,59 @@ def _answer(lines: list[str], prompt: str) -> list[str]:
     if len(lines) == 1:
         return [f"- {prompt}: {lines[0]}"]
     return [f"- {prompt}:"] + [f"    {line}" for line in lines]
+
+
+def _acknowledgement(note: CaseNote, line: FlagLine, *, full: bool) -> list[str]:
+    ack, flag = line.acknowledgement, line.flag
+    if ack is None:
+        if flag.needs_acknowledgement and note.is_draft:
+            return ["  Not yet acknowledged (required before signing)."]
+        return []
+    comment = f' Comment: "{clean(ack.comment)}"' if ack.comment else ""
+    if not full:
+        return [f"  Acknowledged: {ack.get_reason_display()}.{comment}"]
+    return [
+        f"  Acknowledged by {line.acknowledger} on "
+        f"{utc(ack.acknowledged_at)}: {ack.get_reason_display()}.{comment}"
+    ]
+
+
+def signature_line(note: CaseNote) -> str:
+    if not note.signed_at:
+        return "Not signed."
+    return f"Signed by {note.signed_by} on {utc(note.signed_at)}"
+
+
+def summary_lines(note: CaseNote) -> list[str]:
+    out = ["", "== Summary ==", f"Problems ({note.flag_count}):"]
+    if not note.flags:
+        out.append("- None raised.")
+    for line in note.flags:
+        out.append(f"- [{line.flag.severity_label}] {line.flag.title}")
+        out += _acknowledgement(note, line, full=False)
+    for answer in note.summary:
+        out += _answer(answer.summary_lines, answer.label)
+    out.append(signature_line(note))
+    return out
+
+
+def _caution_lines(note: CaseNote) -> list[str]:
+    out = ["", f"== Cautions in full ({note.flag_count}) =="]
+    if not note.flags:
+        out.append("None raised.")
+    for line in note.flags:
+        flag = line.flag
+        out.append(f"- [{flag.severity_label}] {flag.title}")
+        if len(flag.contributors) > 1:  # a problem names what contributes to it (issue 16)
+            out += [
+                f"  Contributor: [{part.severity_label}] {part.title} ({part.subject})"
+                for part in flag.contributors
+            ]
+        out.append(f"  Advice: {flag.advice}")
+        if flag.sources:
+            out.append(f"  Sources: {'; '.join(flag.sources)}")
+        out += _acknowledgement(note, line, full=True)
+    return out
 
 
 def render_text(note: CaseNote) -> str:
@@ -28,46 +85,25 @@ def render_text(note: CaseNote) -> str:
         f"Status: {note.status_label}, revision {note.revision}",
         f"Started {utc(note.started_at)} by {note.started_by}",
     ]
+    out += summary_lines(note)
     for section in note.sections:
         out += ["", f"== {section.number}. {section.title} =="]
         for answer in section.answers:
             out += _answer(answer.lines, answer.prompt)
+    out += _caution_lines(note)
 
-    out += ["", f"== Cautions ({note.flag_count}) =="]
-    if not note.flags:
-        out.append("None raised.")
-    for line in note.flags:
-        flag, ack = line.flag, line.acknowledgement
-        out.append(f"- [{flag.severity_label}] {flag.title}")
-        if len(flag.contributors) > 1:  # a problem names what contributes to it (issue 16)
-            out += [
-                f"  Contributor: [{part.severity_label}] {part.title} ({part.subject})"
-                for part in flag.contributors
-            ]
-        out.append(f"  Advice: {flag.advice}")
-        if flag.sources:
-            out.append(f"  Sources: {'; '.join(flag.sources)}")
-        if ack is not None:
-            comment = f' Comment: "{clean(ack.comment)}"' if ack.comment else ""
-            out.append(
-                f"  Acknowledged by {ack.acknowledged_by.get_username()} on "
-                f"{utc(ack.acknowledged_at)}: {ack.get_reason_display()}.{comment}"
-            )
-        elif flag.needs_acknowledgement and note.is_draft:
-            out.append("  Not yet acknowledged (required before signing).")
-
-    out += ["", "== Signature =="]
-    if note.signed_at:
-        out.append(f"Signed by {note.signed_by} on {utc(note.signed_at)}")
-        if note.attestation:
-            out.append(f'Attestation: "{note.attestation}"')
-    else:
-        out.append("Not signed.")
+    out += ["", "== Signature ==", signature_line(note)]
+    if note.signed_at and note.registration_number:
+        out.append(f"Registration number: {note.registration_number}")
+    if note.signed_at and note.attestation:
+        out.append(f'Attestation: "{note.attestation}"')
 
     if note.revisions:
         out += ["", "== Revisions =="]
         for rev in note.revisions:
             signed = f", signed {utc(rev.signed_at)} by {rev.signed_by}" if rev.signed_at else ""
+            if rev.superseded_at:
+                signed += f", superseded {utc(rev.superseded_at)} when the amendment was signed"
             this = " (this note)" if rev.current else ""
             out.append(f"- Revision {rev.revision}, checklist {rev.pk}{this}: {rev.status}{signed}")
             if rev.amend_reason:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from accounts import mfa
 from accounts.forms import otp_code_field
+from accounts.models import signature_for
 
 from ..models import (
     Acknowledgement,
@@ -47,6 +48,8 @@ class SignForm(forms.Form):
         """`carried`: {problem code: the amended revision's Acknowledgement} for problems an
         amendment left unchanged; their fields start with its reason and comment."""
         self.user = user
+        # "Signing as Dana Reyes, PharmD": the name the signed record will carry.
+        self.signing_as = signature_for(user)
         self.carried = carried or {}
         super().__init__(*args, **kwargs)
         self.fields["attest"].error_messages["required"] = "Tick the attestation to sign."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -70,6 +73,11 @@ class AuditEventQuerySet(models.QuerySet):
         if "date_to" in filters:
             found = found.filter(at__date__lte=filters["date_to"])
         return found
+
+    def in_trail(self) -> AuditEventQuerySet:
+        """The events the trail shows: all but those a later event supersedes (the earlier
+        saves of a folded window, audit.record_section_save)."""
+        return self.filter(superseded_by__isnull=True)
 
     def update(self, **kwargs):
         raise AuditImmutableError("Audit events cannot be changed.")
@@ -141,6 +149,7 @@ class AuditEvent(models.Model):
         CONTENT_RETIRE_PROPOSED = "content_retire_proposed", "Retirement proposed"
         CONTENT_RETIRE_CANCELLED = "content_retire_cancelled", "Retirement cancelled"
         COA_REFUSED = "coa_refused", "COA upload refused"
+        PROFILE_CHANGED = "profile_changed", "Name or credentials changed"
 
     # Keys of `detail` holding what a person typed about a case (an amendment's reason, a
     # return's comment): shown only to those who may see the case (access.py).
@@ -158,6 +167,12 @@ class AuditEvent(models.Model):
     case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # A "section saved" event that carries on an open ten-minute window (audit.fold_save)
+    # names the window's previous event: the trail shows the latest one, with the count
+    # of saves and every item changed; the earlier rows stay, unchanged (never updated).
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -175,6 +190,12 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AuditImmutableError("Audit events cannot be deleted.")
 
+    @staticmethod
+    def detail_words(detail: dict) -> str:
+        """An event's detail as the audit page reads it: "Section: plan and monitoring;
+        Items changed: who to call, follow up date; Saves: 3", never Python dict text."""
+        return "; ".join(f"{_label(key)}: {_words(value)}" for key, value in detail.items())
+
     def detail_shown(self, *, with_text: bool) -> dict:
         """`detail` as a reader sees it: free text replaced unless `with_text`."""
         if with_text:
@@ -183,6 +204,42 @@ class AuditEvent(models.Model):
             key: self.HIDDEN_TEXT if key in self.FREE_TEXT_KEYS else value
             for key, value in self.detail.items()
         }
+
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# How a few detail keys read on the audit page; any other key is its name in words.
+DETAIL_LABELS = {
+    "since": "First save",
+    "saves": "Saves",
+    "changed": "Items changed",
+    "by_admin": "By an administrator",
+    "via": "Via",
+}
+
+
+def _words(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value in ("", [], {}):
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value)
+    if isinstance(value, dict):
+        return "(" + "; ".join(f"{_label(k)} {_words(v)}" for k, v in value.items()) + ")"
+    text = str(value)
+    if _IDENTIFIER.match(text):  # a code (a section or an item key): its words
+        return text.replace("_", " ")
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None or "T" not in text:
+        return text
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _label(key: str) -> str:
+    return DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 def _concerns(people) -> Q:

@@ -12,6 +12,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from accounts.models import signature_text
+
 from .content import Item, Severity, TemplateVersion
 
 
@@ -264,6 +266,11 @@ class ChecklistResponse(models.Model):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     attestation = models.TextField(blank=True)
+    # The signer as named at signing (accounts.models.signer_identity: name, credentials,
+    # registration number), frozen like the flags: a later edit of the profile never
+    # changes a signed record. Empty on drafts and on checklists signed before issue 19,
+    # which name the signer by username.
+    signed_as = models.JSONField(default=dict, blank=True)
     # The flags shown at signing, frozen with the record (later knowledge edits never alter it).
     flags_snapshot = models.JSONField(default=list, blank=True)
     # Carry forward: the earlier signed checklist whose stable answers pre-filled this one,
@@ -298,6 +305,12 @@ class ChecklistResponse(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def signer_name(self) -> str:
+        """ "Dana Reyes, PharmD" as frozen at signing, else the signer's username."""
+        fallback = self.signed_by.get_username() if self.signed_by_id else ""
+        return signature_text(self.signed_as, fallback)
 
     def revision_chain(self) -> list[ChecklistResponse]:
         """Every revision from the first to the latest, this one included (one query per

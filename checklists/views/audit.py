@@ -12,13 +12,17 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from .. import audit
 from ..access import Refused, can_read_event_text, can_view_audit
-from ..forms import AuditFilterForm
-from ..models import AuditEvent
+from ..forms import AuditFilterForm, CaseSearchForm
+from ..models import AuditEvent, PatientCase
+
+# The clinic reference searched for, as on the case list: posted and kept in the session,
+# never in a URL or an access log.
+REFERENCE_SESSION_KEY = "audit_case_reference"
 
 CSV_HEADER = ["when_utc", "user", "action", "object_type", "object_id", "case_id", "ip", "detail"]
 
@@ -59,14 +63,29 @@ def _rows(events, user):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def audit_trail(request):
     if not can_view_audit(request.user):
         raise Refused("Only auditors can see the audit trail.")
+    if request.method == "POST":  # the reference search: kept, then the page by GET
+        search = CaseSearchForm(request.POST)
+        request.session[REFERENCE_SESSION_KEY] = (
+            search.cleaned_data["q"] if search.is_valid() else ""
+        )
+        return redirect(
+            f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path
+        )
     form = AuditFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else {}
-    events = AuditEvent.objects.visible_to(request.user).matching(filters).order_by("-at", "-id")
+    events = AuditEvent.objects.visible_to(request.user).in_trail().matching(filters)
     printable = {k: str(v) for k, v in filters.items()}
+    if reference := request.session.get(REFERENCE_SESSION_KEY, ""):
+        cases = PatientCase.objects.visible_to(request.user).filter(reference__icontains=reference)
+        events = events.filter(case_id__in=cases.values("pk"))
+        # The trail of the trail says a reference was searched, not which (no patient
+        # detail beyond ids): the cases it matched can be found from the same search.
+        printable["case_reference"] = "searched"
+    events = events.order_by("-at", "-id")
     if request.GET.get("format") == "csv":
         _record(request, AuditEvent.Action.AUDIT_EXPORTED, {"filters": printable})
         response = StreamingHttpResponse(
@@ -78,7 +97,7 @@ def audit_trail(request):
     # Read before the view is written, so the page shows the trail as it was when opened.
     page.object_list = list(page.object_list)
     for event in page.object_list:
-        event.shown_detail = _shown_detail(request.user, event)
+        event.shown_detail = AuditEvent.detail_words(_shown_detail(request.user, event))
     _record(request, AuditEvent.Action.AUDIT_VIEWED, {"filters": printable, "page": page.number})
     query = request.GET.copy()
     query.pop("page", None)
@@ -87,6 +106,8 @@ def audit_trail(request):
         "checklists/audit.html",
         {
             "form": form,
+            "search": CaseSearchForm(initial={"q": reference}),
+            "reference": reference,
             "page": page,
             "query": query.urlencode(),
         },

@@ -19,19 +19,15 @@ from accounts import lockout
 
 from .. import audit
 from ..access import (
-    NotClinician,
-    Refused,
     ResponseLocked,
     can_edit_response,
-    can_return_for_amendment,
-    can_write_clinical,
     get_response_for_user,
 )
 from ..authoring.diff import diff_versions
 from ..cases import drafts, signing
 from ..cases.readmodel import jurisdiction_choices, load_state, revision_changes
 from ..cases.restart import NothingToRestart, restart_response_on_current
-from ..forms import AmendForm, RestartForm, ReturnForm, SectionForm, SignForm
+from ..forms import RestartForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent, Item, TemplateVersion
 
 
@@ -52,7 +48,6 @@ def response_detail(request, response_id: int):
             "chain": response.revision_chain(),
             "changes": revision_changes(state),
             "returns": response.amendment_requests.select_related("requested_by"),
-            "amend_form": AmendForm(),
             "return_form": ReturnForm(),
         },
     )
@@ -251,8 +246,12 @@ def review(request, response_id: int):
         initial={"lock_version": response.lock_version},
     )
     _viewed(request, response, "review")
+    # An amendment's sign page shows what it changed (issue 19; one query, amendments only).
+    changes = revision_changes(state)
     return render(
-        request, "checklists/review.html", {"response": response, "state": state, "form": form}
+        request,
+        "checklists/review.html",
+        {"response": response, "state": state, "form": form, "changes": changes},
     )
 
 
@@ -287,7 +286,7 @@ def sign(request, response_id: int):
     return render(
         request,
         "checklists/review.html",
-        {"response": response, "state": state, "form": form},
+        {"response": response, "state": state, "form": form, "changes": revision_changes(state)},
         status=400,
     )
 
@@ -333,61 +332,6 @@ def _sign(request, response, form: SignForm) -> None:
         acknowledgements=form.acknowledgements(),
         ip=audit.client_ip(request),
     )
-
-
-@login_required
-@require_POST
-def amend(request, response_id: int):
-    response = get_response_for_user(request.user, response_id)
-    # The role is refused here; a response that cannot be amended (a draft, a superseded
-    # revision) is the write function's to explain.
-    if not can_write_clinical(request.user):
-        raise NotClinician("Only clinicians can amend a signed checklist.")
-    form = AmendForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give the reason for the amendment; nothing was changed.")
-        return redirect("response_detail", response_id=response.pk)
-    try:
-        draft = signing.amend_response(
-            response=response,
-            user=request.user,
-            reason=form.cleaned_data["reason"],
-            ip=audit.client_ip(request),
-        )
-    except signing.AmendRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("response_detail", response_id=response.pk)
-    messages.success(
-        request,
-        f"Revision {draft.revision} started with the previous answers. "
-        "Correct what is needed and sign it; the signed revision stays "
-        "on record until then.",
-    )
-    return redirect("response_detail", response_id=draft.pk)
-
-
-@login_required
-@require_POST
-def return_for_amendment(request, response_id: int):
-    response = get_response_for_user(request.user, response_id)
-    if not can_return_for_amendment(request.user):
-        raise Refused("Only supervisors can return a checklist for amendment.")
-    form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            signing.return_for_amendment(
-                response=response,
-                user=request.user,
-                comment=form.cleaned_data["comment"],
-                ip=audit.client_ip(request),
-            )
-        except signing.AmendRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, "Returned to the clinicians for amendment.")
-    else:
-        messages.error(request, "Say what needs correcting; nothing was sent.")
-    return redirect("response_detail", response_id=response.pk)
 
 
 @login_required

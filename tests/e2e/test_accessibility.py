@@ -52,6 +52,7 @@ def test_no_axe_violation_on_any_page(page, site, axe, auditor):
     log_in(page, url, "clinician", visit=lambda page: _check(page, axe, found))
     for path in [
         "/accounts/mfa/",
+        "/accounts/profile/",
         "/lots/",
         "/cases/",
         "/cases/new/",
@@ -61,6 +62,7 @@ def test_no_axe_violation_on_any_page(page, site, axe, auditor):
         f"/responses/{draft.pk}/review/",
         f"/responses/{signed.pk}/",
         f"/responses/{signed.pk}/print/",
+        f"/responses/{signed.pk}/amend/",
     ]:
         _check(page, axe, found, url + path)
     page.goto(url + "/cases/999999/")

@@ -89,3 +89,11 @@ def test_auditor_finds_the_signing_in_the_audit_trail(page, site, auditor):
     rows = page.locator("table tbody tr")
     assert rows.count() == 1
     assert re.search(r"clinician\s+Checklist signed", rows.first.inner_text())
+    # By the clinic reference instead (issue 19): searched by POST, never in the URL.
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_label("Find by clinic reference").fill("4001")
+    page.get_by_role("button", name="Search").click()
+    assert "4001" not in page.url
+    page.get_by_label("Action").select_option(label="Checklist signed")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("table tbody tr").count() == 1
