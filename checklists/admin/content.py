@@ -4,15 +4,12 @@ Content of a version in review, published or retired shows read-only (LockedCont
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..authoring.files import item_json_problem
-from ..forms.fields import BoundedJSONField
+from ..forms.item_content import ITEM_FIELDSETS, ItemContentForm
 from ..models import (
     ChecklistTemplate,
     Citation,
@@ -162,32 +159,14 @@ class CitationInline(LockedContentAdminMixin, admin.TabularInline):
     autocomplete_fields = ["source"]
 
 
-class ItemAdminForm(forms.ModelForm):
-    """An item's JSON fields within BoundedJSONField's limits (field errors), in the shape
-    a content file must have (authoring/files.py: a form error, not a 500 on the pages that
-    read them)."""
-
-    JSON_FIELDS = ("options", "show_when", "caution", "screening", "caution_tags")
-    LISTS = ("options", "caution_tags")  # NOT NULL in the database: left empty, a list
-
-    def clean(self):
-        data = super().clean()
-        for name in self.LISTS:
-            if name in data and not data[name]:
-                data[name] = []
-        if not any(name in self.errors for name in self.JSON_FIELDS):
-            item = {name: data.get(name) for name in self.JSON_FIELDS}
-            item["cautions"] = item.pop("caution_tags")  # its name in a content file
-            problem = item_json_problem(item)
-            if problem:
-                raise ValidationError(problem)
-        return data
-
-
 @admin.register(Item)
 class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
-    form = ItemAdminForm
-    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
+    """An item as clinical editors write it: structured fields for every structured value
+    (forms/item_content.py), never JSON typed by hand (issue 21)."""
+
+    form = ItemContentForm
+    fieldsets = ITEM_FIELDSETS
+    change_form_template = "admin/checklists/item/change_form.html"
     list_display = ["key", "prompt", "kind", "required", "section", "version", "review_by"]
     list_filter = ["version__template", "version__status", "kind", "required", "review_by"]
     list_select_related = ["section", "version__template"]
