@@ -1,12 +1,15 @@
 """Content editing for clinical editors (issue 21): the item form's structured fields, the
 preview, the change summary and the deliberate approval, through the admin's pages."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from checklists.authoring.files import version_data
 from checklists.authoring.workflow import WorkflowRefused, new_draft_from, submit_for_review
-from checklists.models import AuditEvent, Item, TemplateVersion
+from checklists.models import AuditEvent, Item, Problem, TemplateVersion
 
 from .conftest import HttpsClient, login
 from .factories import fill, make_case, make_response, make_user, make_version
@@ -426,3 +429,59 @@ class TestDeliberateApproval:
     def test_the_author_is_not_offered_approval(self, editor_client, in_review):
         page = editor_client.get(reverse("admin:checklists_version_review", args=[in_review.pk]))
         assert page.status_code == 200 and 'name="reviewed"' not in page.content.decode()
+
+
+class TestEditorLanding:
+    """The editor's landing page: their drafts, what waits for their review, what is late."""
+
+    def landing(self, client) -> str:
+        return client.get(reverse("case_list")).content.decode()
+
+    def test_drafts_reviews_and_overdue(self, editor_client, reviewer_client, draft, editor):
+        assert f"/admin/checklists/templateversion/{draft.pk}/change/" in self.landing(
+            editor_client
+        )
+        submit_for_review(version=draft, user=editor, summary="Reworded the pregnancy question.")
+        review = reverse("admin:checklists_version_review", args=[draft.pk])
+        theirs = self.landing(reviewer_client)
+        assert review in theirs and "Reworded the pregnancy question." in theirs
+        assert review not in self.landing(editor_client)  # nobody reviews their own
+        assert "No review has waited more than a week" in theirs
+        TemplateVersion.objects.filter(pk=draft.pk).update(
+            submitted_at=timezone.now() - datetime.timedelta(days=8)
+        )
+        assert "1 review waiting more than a week" in self.landing(reviewer_client)
+
+    def test_content_past_its_review_by_date_is_counted(self, editor_client, draft):
+        Item.objects.filter(version=draft, key="pregnant").update(
+            review_by=datetime.date(2020, 1, 1)
+        )
+        assert "1 content row past its review-by date" in self.landing(editor_client)
+
+    def test_its_query_count_is_pinned(self, editor_client, draft, second_editor):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as captured:
+                assert editor_client.get(reverse("case_list")).status_code == 200
+            return len(captured)
+
+        first = queries()
+        new_draft_from(version=draft, user=second_editor)
+        submit_for_review(
+            version=new_draft_from(version=draft, user=second_editor),
+            user=second_editor,
+            summary="More.",
+        )
+        assert queries() == first
+
+
+def test_a_lab_limits_problem_is_picked_from_the_catalogue(editor_client):
+    problem = Problem.objects.order_by("title").first()  # the catalogue ships with data
+    form = editor_client.get(reverse("admin:checklists_lablimit_add")).context["adminform"].form
+    assert (problem.key, problem.title) in form.fields["problem_on_fail"].choices
+    answer = editor_client.post(reverse("admin:checklists_lablimit_add"), {"problem_on_fail": "x"})
+    assert "Select a valid choice" in str(
+        answer.context["adminform"].form.errors["problem_on_fail"]
+    )
