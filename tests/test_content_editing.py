@@ -485,3 +485,23 @@ def test_a_lab_limits_problem_is_picked_from_the_catalogue(editor_client):
     assert "Select a valid choice" in str(
         answer.context["adminform"].form.errors["problem_on_fail"]
     )
+
+
+def test_a_one_section_preview_takes_other_sections_conditions_as_met(editor_client, draft):
+    Item.objects.filter(version=draft, key="pregnant").update(
+        show_when={"item": "combined_use", "op": "equals", "value": "yes"}
+    )
+    url = reverse("admin:checklists_version_preview", args=[draft.pk])
+    page = editor_client.get(url, {"section": "individual_variability", "pregnant": "yes"})
+    assert [f.title for f in page.context["preview"].flags] == ["Pregnancy reported"]
+
+
+def test_a_locked_item_shows_its_values_in_words(editor_client, published):
+    item = published.items.get(key="pregnant")
+    page = editor_client.get(item_url(item))
+    html = page.content.decode()
+    assert page.status_code == 200 and 'name="options_rows-0-code"' not in html
+    assert "When the answer is Yes: Major, “Pregnancy reported”" in html
+    combined = published.items.get(key="combined_use")
+    html = editor_client.get(item_url(combined)).content.decode()
+    assert "Answer only if the answer to" in html and "Melatonin" in html

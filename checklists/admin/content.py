@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..forms.item_content import ITEM_FIELDSETS, ItemContentForm
+from ..forms.item_content import (
+    ITEM_FIELDSETS,
+    ITEM_READONLY_FIELDSETS,
+    ItemContentForm,
+    caution_in_words,
+    earlier_items,
+    screening_in_words,
+)
+from ..forms.sections import condition_text
 from ..models import (
     ChecklistTemplate,
     Citation,
@@ -153,10 +161,14 @@ class SectionAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmi
         formset.save_m2m()
 
 
-class CitationInline(LockedContentAdminMixin, admin.TabularInline):
+class CitationInline(LockedContentAdminMixin, admin.StackedInline):
+    """A citation picked by its source's title (typed into the search box), with where in
+    it the claim is: one labelled block per citation, so each field has its own label."""
+
     model = Citation
     extra = 0
     autocomplete_fields = ["source"]
+    fields = ["source", "locator"]
 
 
 @admin.register(Item)
@@ -173,3 +185,29 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
     search_fields = ["key", "prompt", "help_text"]
     ordering = ["version", "section__position", "position"]
     inlines = [CitationInline]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ITEM_READONLY_FIELDSETS
+        return super().get_fieldsets(request, obj)
+
+    @admin.display(description="Options")
+    def options_in_words(self, item: Item) -> str:
+        return "; ".join(f"{o['label']} ({o['code']})" for o in item.choices) or "None"
+
+    @admin.display(description="Show when")
+    def show_when_in_words(self, item: Item) -> str:
+        earlier = {i.key: i for i in earlier_items(item)}
+        return condition_text(item, earlier) or "Always shown"
+
+    @admin.display(description="Caution")
+    def caution_in_words(self, item: Item) -> str:
+        return caution_in_words(item)
+
+    @admin.display(description="Screening")
+    def screening_in_words(self, item: Item) -> str:
+        return screening_in_words(item)
+
+    @admin.display(description="Source-document cautions")
+    def tags_in_words(self, item: Item) -> str:
+        return ", ".join(item.caution_tags or []) or "None"

@@ -8,6 +8,7 @@ form (GET) and go nowhere else. Four queries whatever the size of the version.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,20 @@ def build_preview(
     if tried and form.is_valid():
         values: dict[str, Any] = form.values()
         titles = {item_id: [c.source.title for c in rows] for item_id, rows in citations.items()}
-        flags = screening.item_caution_flags(every_item, values, titles)
+        flags = screening.item_caution_flags(_as_previewed(items), values, titles)
     rows = form.rows(citations, {item.key: item for item in every_item})
     return Preview(version, sections, form, rows, flags, tried)
+
+
+def _as_previewed(items: list[Item]) -> list[Item]:
+    """The shown items, a show-when on a question not shown (another section's) taken as
+    met: the page has no answer to decide it by, and the editor previews this section to
+    see what its own answers raise (its show-when script does the same)."""
+    shown = {item.key for item in items}
+    previewed = []
+    for item in items:
+        if item.show_when and item.show_when.get("item") not in shown:
+            item = copy.copy(item)
+            item.show_when = None
+        previewed.append(item)
+    return previewed

@@ -130,9 +130,9 @@ class ItemContentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         item = self.instance
         self.earlier = earlier_items(item)
-        self.fields["prompt"].help_text = PROMPT_HINT
-        if "help_text" in self.fields:
-            self.fields["help_text"].help_text = HELP_HINT
+        for name, hint in (("prompt", PROMPT_HINT), ("help_text", HELP_HINT)):
+            if name in self.fields:
+                self.fields[name].help_text = hint
         self._choices(item)
         if not self.is_bound:
             self.initial.update(self._initial_from(item))
@@ -361,3 +361,46 @@ ITEM_FIELDSETS = [
     ("Source-document cautions", {"fields": ["tags"]}),
     ("Review", {"fields": ["reviewed_on", "review_by"]}),
 ]
+
+# A locked item (in review, published, retired) shows its values in words instead.
+ITEM_READONLY_FIELDSETS = [
+    (None, {"fields": ["version", "section", "key", "position", "kind", "required"]}),
+    ("Wording", {"fields": ["prompt", "help_text"]}),
+    (
+        "Answers and what they do",
+        {
+            "fields": [
+                "options_in_words",
+                "show_when_in_words",
+                "caution_in_words",
+                "screening_in_words",
+                "tags_in_words",
+            ]
+        },
+    ),
+    ("Review", {"fields": ["reviewed_on", "review_by"]}),
+]
+
+
+def caution_in_words(item: Item) -> str:
+    caution = item.caution
+    if not caution:
+        return "None"
+    answers = ", ".join(item.option_label(code) for code in caution.get("when", []))
+    problem = f" (problem: {caution['problem']})" if caution.get("problem") else ""
+    return (
+        f"When the answer is {answers}: {Severity(caution['severity']).label}, "
+        f"“{caution.get('title', '')}”{problem}. Advice: {caution.get('advice', '')}"
+    )
+
+
+def screening_in_words(item: Item) -> str:
+    screening = item.screening
+    if not screening:
+        return "None"
+    parts = [ROLE_LABELS.get(screening.get("role"), str(screening.get("role")))]
+    if screening.get("map"):
+        parts.append(", ".join(f"{code} → {to}" for code, to in screening["map"].items()))
+    if screening.get("classes"):
+        parts.append("classes: " + ", ".join(screening["classes"]))
+    return "; ".join(parts)
