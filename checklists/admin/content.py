@@ -10,6 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms.item_content import (
+    IN_WORDS,
     ITEM_FIELDSETS,
     ITEM_READONLY_FIELDSETS,
     ItemContentForm,
@@ -190,6 +191,12 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             return ITEM_READONLY_FIELDSETS
         return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The history's "view as it was" page builds a form of these fieldsets too.
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*super().get_readonly_fields(request, obj), *IN_WORDS]
+        return super().get_readonly_fields(request, obj)
 
     @admin.display(description="Options")
     def options_in_words(self, item: Item) -> str:

@@ -362,22 +362,19 @@ ITEM_FIELDSETS = [
     ("Review", {"fields": ["reviewed_on", "review_by"]}),
 ]
 
-# A locked item (in review, published, retired) shows its values in words instead.
+# A locked item (in review, published, retired) shows its values in words instead: the
+# item admin's display methods of these names.
+IN_WORDS = [
+    "options_in_words",
+    "show_when_in_words",
+    "caution_in_words",
+    "screening_in_words",
+    "tags_in_words",
+]
 ITEM_READONLY_FIELDSETS = [
     (None, {"fields": ["version", "section", "key", "position", "kind", "required"]}),
     ("Wording", {"fields": ["prompt", "help_text"]}),
-    (
-        "Answers and what they do",
-        {
-            "fields": [
-                "options_in_words",
-                "show_when_in_words",
-                "caution_in_words",
-                "screening_in_words",
-                "tags_in_words",
-            ]
-        },
-    ),
+    ("Answers and what they do", {"fields": IN_WORDS}),
     ("Review", {"fields": ["reviewed_on", "review_by"]}),
 ]
 
