@@ -2,8 +2,11 @@
 preview, the change summary and the deliberate approval, through the admin's pages."""
 
 import datetime
+import io
+import json
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -366,7 +369,9 @@ class TestChangeSummary:
         assert draft.status == "in_review" and draft.change_summary == summary
         event = AuditEvent.objects.get(action=AuditEvent.Action.CONTENT_SUBMITTED)
         assert event.detail["change_summary"] == summary
-        assert version_data(draft)["change_summary"] == summary  # the exported file
+        exported = io.StringIO()
+        call_command("export_content", "--number", str(draft.number), stdout=exported)
+        assert json.loads(exported.getvalue())["checklists"][0]["change_summary"] == summary
         page = editor_client.get(
             reverse("admin:checklists_templateversion_change", args=[draft.pk])
         )
