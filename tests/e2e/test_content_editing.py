@@ -47,7 +47,13 @@ def test_an_editor_changes_an_item_and_a_second_editor_approves_it(page, site, s
     page.locator(f"#id_options_rows-{row}-label").fill("Has not decided yet")
     page.get_by_label("Show this question when").select_option("substances_in_use")
     page.get_by_label("Comparison").select_option("is")
+    # Only that question's answers are offered (another's are disabled by the script).
+    other = page.locator('#id_show_values option[value="age_band:under_18"]')
+    assert other.evaluate("option => option.disabled")
     page.get_by_label("Answers").select_option("substances_in_use:kratom")
+    expect(page.locator("#id_prompt + .checklists-char-count")).to_have_text(
+        f"{len(item.prompt)} of 300 characters"
+    )
     page.get_by_role("button", name="Save and continue editing").click()
     page.get_by_text("was changed successfully").wait_for()
     steps.shot("option and show-when saved")
