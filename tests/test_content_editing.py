@@ -510,3 +510,48 @@ def test_a_locked_item_shows_its_values_in_words(editor_client, published):
     combined = published.items.get(key="combined_use")
     html = editor_client.get(item_url(combined)).content.decode()
     assert "Answer only if the answer to" in html and "Melatonin" in html
+
+
+# Queries of the pages issue 21 adds or changes, pinned: the same for a small and a large
+# version (session, user, device and permission lookups included). Change them only with
+# a reason in the commit message.
+PAGE_QUERIES = {
+    # + the earlier items, the problem catalogue, the drug classes, the caution tags in use
+    "item": 17,
+    # + the sections, the items, their citations with sources
+    "preview": 10,
+    "section preview": 10,
+    # + the previous version, both versions' sections and items for the diff
+    "review": 14,
+    # + the validation's checks, the review history
+    "version": 21,
+}
+
+
+def page_urls(version) -> dict[str, str]:
+    item = version.items.get(key="pregnant")
+    preview = reverse("admin:checklists_version_preview", args=[version.pk])
+    return {
+        "item": item_url(item),
+        "preview": preview + "?pregnant=yes",
+        "section preview": preview + "?section=individual_variability&pregnant=yes",
+        "review": reverse("admin:checklists_version_review", args=[version.pk]),
+        "version": reverse("admin:checklists_templateversion_change", args=[version.pk]),
+    }
+
+
+@pytest.mark.parametrize("size", [0, 30])
+def test_the_editing_pages_queries_are_pinned(editor, size):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    published = make_version(extra_items=size)
+    draft = new_draft_from(version=published, user=editor)
+    client = login(HttpsClient(), editor)
+    counts = {}
+    for name, url in page_urls(draft).items():
+        client.get(url)  # the first request of a session warms caches
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200, name
+        counts[name] = sum(1 for q in captured if "SAVEPOINT" not in q["sql"])
+    assert counts == PAGE_QUERIES

@@ -33,8 +33,9 @@ class RowListWidget(forms.Widget):
     template_name = "checklists/widgets/row_list.html"
     spare_rows = 3
 
-    def __init__(self, columns: list[tuple[str, str]], attrs=None):
+    def __init__(self, columns: list[tuple[str, str]], attrs=None, max_length: int = 120):
         self.columns = columns
+        self.max_length = max_length
         super().__init__(attrs)
 
     def value_from_datadict(self, data, files, name):
@@ -51,6 +52,7 @@ class RowListWidget(forms.Widget):
         rows = list(value or []) if isinstance(value, list) else []
         rows += [{} for _ in range(self.spare_rows)]
         context["widget"]["columns"] = self.columns
+        context["widget"]["max_length"] = self.max_length
         context["widget"]["rows"] = [
             (index, [(col, label, (row or {}).get(col, "")) for col, label in self.columns])
             for index, row in enumerate(rows)
@@ -59,16 +61,24 @@ class RowListWidget(forms.Widget):
 
 
 class RowListField(forms.Field):
-    def __init__(self, columns: list[tuple[str, str]], key_column: str, **kwargs):
+    """Rows of text, each cell cut to `max_length` (an item's option labels take 300, what
+    the content file allows; a medicine row 120)."""
+
+    def __init__(
+        self, columns: list[tuple[str, str]], key_column: str, max_length: int = 120, **kwargs
+    ):
         self.columns = columns
         self.key_column = key_column
-        kwargs.setdefault("widget", RowListWidget(columns))
+        self.max_length = max_length
+        kwargs.setdefault("widget", RowListWidget(columns, max_length=max_length))
         super().__init__(**kwargs)
 
     def to_python(self, value):
         rows = []
         for row in value or []:
-            cleaned = {col: clean_text(str(row.get(col, "")))[:120] for col, _ in self.columns}
+            cleaned = {
+                col: clean_text(str(row.get(col, "")))[: self.max_length] for col, _ in self.columns
+            }
             if any(cleaned.values()):
                 if not cleaned[self.key_column]:
                     raise ValidationError(

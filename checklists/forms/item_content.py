@@ -12,10 +12,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from ..authoring.files import CHOICE_KINDS, SCREENING_ROLES, item_json_problem
 from ..authoring.validation import relabelled_codes_in_use
-from ..models import Item, ItemKind, Problem, Severity, Substance, VariabilityRule
+from ..models import (
+    Item,
+    ItemKind,
+    Problem,
+    Severity,
+    Substance,
+    TemplateVersion,
+    VariabilityRule,
+)
 from ..models.knowledge import Agent
 from .fields import RowListField
 
@@ -69,7 +78,11 @@ class ItemContentForm(forms.ModelForm):
     """An item with its options, show-when, caution, screening role and caution tags as
     fields; the JSON columns are written from them in `_post_clean`."""
 
-    options_rows = RowListField(OPTION_COLUMNS, "code", required=False, label="Options")
+    # 300: the longest label a content file allows (files.py); a longer one is cut, never
+    # stored whole, and the code's 60 is checked with the content file's words.
+    options_rows = RowListField(
+        OPTION_COLUMNS, "code", max_length=300, required=False, label="Options"
+    )
     show_item = forms.ChoiceField(required=False, label="Show this question when")
     show_op = forms.ChoiceField(choices=SHOW_OPS, required=False, label="Comparison")
     show_values = forms.MultipleChoiceField(
@@ -162,7 +175,13 @@ class ItemContentForm(forms.ModelForm):
         self.fields["screening_map"].help_text = "Agents: {}. Factors: {}.".format(
             ", ".join(Agent.values), ", ".join(VariabilityRule.Factor.values)
         )
-        used = Item.objects.exclude(caution_tags=[]).values_list("caution_tags", flat=True)
+        used = (
+            Item.objects.filter(
+                Q(version_id=item.version_id) | Q(version__status=TemplateVersion.Status.PUBLISHED)
+            )
+            .exclude(caution_tags=[])
+            .values_list("caution_tags", flat=True)
+        )
         tags = sorted({tag for row in used for tag in row} | set(item.caution_tags or []))
         self.fields["tags"].choices = [(t, t.replace("_", " ").capitalize()) for t in tags]
 
