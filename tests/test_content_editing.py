@@ -215,7 +215,7 @@ class TestShowWhen:
                 "Pick only answers of the question chosen above",
             ),
             ({"show_item": "combined_use", "show_op": ""}, "both the earlier question"),
-            ({"show_item": "jurisdiction", "show_op": "answered"}, "Select a valid choice"),
+            ({"show_item": "jurisdiction", "show_op": "answered"}, "not a question before this"),
         ],
     )
     def test_what_cannot_be_said_is_refused_with_the_reason(
@@ -265,7 +265,7 @@ class TestCaution:
     def test_only_the_items_own_answers_may_raise_it(self, editor_client, draft):
         item = draft.items.get(key="combined_use")
         answer = save(editor_client, item, **(self.CAUTION | {"caution_when": ["kratom"]}))
-        assert "Select a valid choice" in errors(answer)
+        assert "“kratom” is not one of this question's answers" in errors(answer)
 
 
 class TestScreeningAndTags:
@@ -341,6 +341,11 @@ class TestPreview:
 
     def test_an_unknown_section_is_not_found(self, editor_client, draft):
         assert editor_client.get(self.url(draft, section="nope")).status_code == 404
+
+    def test_linked_from_the_section_page(self, editor_client, draft):
+        section = draft.sections.get(key="individual_variability")
+        page = editor_client.get(reverse("admin:checklists_section_change", args=[section.pk]))
+        assert self.url(draft, section="individual_variability") in page.content.decode()
 
     def test_linked_from_the_version_page(self, editor_client, draft):
         page = editor_client.get(

@@ -151,6 +151,7 @@ class SectionAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmi
     search_fields = ["key", "title", "intro"]
     ordering = ["version", "position"]
     inlines = [ItemInline]
+    change_form_template = "admin/checklists/section/change_form.html"
 
     def save_formset(self, request, form, formset, change):
         # Items carry their section's version (denormalised for the key constraint).

@@ -83,7 +83,14 @@ class ItemContentForm(forms.ModelForm):
     options_rows = RowListField(
         OPTION_COLUMNS, "code", max_length=300, required=False, label="Options"
     )
-    show_item = forms.ChoiceField(required=False, label="Show this question when")
+    show_item = forms.ChoiceField(
+        required=False,
+        label="Show this question when",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a question before this one in this version: "
+            "a question may only depend on an earlier answer (checklists are answered in order)."
+        },
+    )
     show_op = forms.ChoiceField(choices=SHOW_OPS, required=False, label="Comparison")
     show_values = forms.MultipleChoiceField(
         required=False,
@@ -95,6 +102,10 @@ class ItemContentForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label="Raise a caution when the answer is",
         help_text="New options appear here once the item is saved with them.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not one of this question's answers; save new "
+            "options first, then tick them here."
+        },
     )
     caution_severity = forms.ChoiceField(required=False, label="Severity")
     caution_problem = forms.ChoiceField(required=False, label="Problem (from the catalogue)")
