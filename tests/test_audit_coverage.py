@@ -166,8 +166,18 @@ def supplier_events(clinician, team):
     assert CertificateOfAnalysis.objects.filter(lot=lot).count() == 1  # the first one only
 
 
+# What each deliberate step posts with it (issue 21): a summary, a tick, a comment.
+STEP_DATA = {
+    "submit": {"summary": "Clearer wording."},
+    "return": {"comment": "Cite the label."},
+    "approve": {"reviewed": "on"},
+}
+
+
 def workflow_step(client, version, step):
-    answer = client.post(f"/admin/checklists/templateversion/{version.pk}/workflow/{step}/")
+    answer = client.post(
+        f"/admin/checklists/templateversion/{version.pk}/workflow/{step}/", STEP_DATA.get(step, {})
+    )
     assert answer.status_code == 302, step
 
 

@@ -445,3 +445,11 @@ def test_only_editors_propose_and_review(client, clinician, editor_client, rule)
     )
     page = login(HttpsClient(), no_propose).get(admin_url(InteractionRule, "change/", rule.pk))
     assert page.status_code == 200 and 'name="severity"' not in page.text
+
+
+def test_the_reason_is_the_proposals_summary_in_the_trail(editor_client, rule):
+    propose_edit(editor_client, rule, reason="Label updated in 2026.", severity="info")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.KNOWLEDGE_PROPOSED)
+    assert event.detail["reason"] == "Label updated in 2026."
+    answer = propose_edit(editor_client, rule, reason="", severity="minor")
+    assert answer.status_code == 200 and KnowledgeChange.objects.count() == 1

@@ -108,8 +108,9 @@ def test_the_author_of_a_version_in_review_is_not_offered_approve(version, edito
     from checklists.authoring import workflow
 
     draft = workflow.new_draft_from(version=version, user=editor)
-    workflow.submit_for_review(version=draft, user=editor)
-    url = reverse("admin:checklists_templateversion_change", args=[draft.pk])
+    workflow.submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+    # Approving and sending back are on the approval page (issue 21).
+    url = reverse("admin:checklists_version_review", args=[draft.pk])
     approve = reverse("admin:checklists_version_workflow", args=[draft.pk, "approve"])
     author_page = login(HttpsClient(), editor).get(url).content.decode()
     reviewer_page = login(HttpsClient(), second_editor).get(url).content.decode()

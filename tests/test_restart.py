@@ -18,8 +18,8 @@ def publish_v2(v1, editor, second_editor, change):
     """A second version made through the workflow, after `change(draft)`."""
     draft = new_draft_from(version=v1, user=editor)
     change(draft)
-    submit_for_review(version=draft, user=editor)
-    return approve_and_publish(version=draft, user=second_editor)
+    submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+    return approve_and_publish(version=draft, user=second_editor, reviewed=True)
 
 
 def rework(draft):

@@ -176,6 +176,12 @@ def sample_urls(objects) -> dict[str, str]:
         "admin:checklists_version_workflow": reverse(
             "admin:checklists_version_workflow", args=[version.pk, "submit"]
         ),
+        "admin:checklists_version_preview": reverse(
+            "admin:checklists_version_preview", args=[version.pk]
+        ),
+        "admin:checklists_version_review": reverse(
+            "admin:checklists_version_review", args=[version.pk]
+        ),
         # A missing proposal: a GET is refused (405), a POST answers 404 or the login.
         "admin:checklists_knowledge_decide": reverse(
             "admin:checklists_knowledge_decide", args=[0, "approve"]

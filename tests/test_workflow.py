@@ -93,7 +93,7 @@ class TestNewDraft:
 
 class TestSubmit:
     def test_moves_a_valid_draft_to_review_and_locks_its_content(self, draft, editor):
-        submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
         draft.refresh_from_db()
         assert draft.status == "in_review" and draft.submitted_by == editor
         assert draft.content_hash == version_hash(draft)
@@ -105,8 +105,8 @@ class TestSubmit:
             Item.objects.filter(pk=item.pk).update(prompt="x")
 
     def test_sending_back_to_draft_unlocks_it(self, draft, editor, second_editor):
-        submit_for_review(version=draft, user=editor)
-        return_to_draft(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        return_to_draft(version=draft, user=second_editor, comment="Cite the label.")
         item = draft.items.first()
         item.prompt = "Reworded after review"
         item.save()
@@ -114,14 +114,16 @@ class TestSubmit:
 
     def test_refuses_a_draft_with_problems_listing_them(self, draft, editor):
         Citation.objects.filter(item__version=draft, item__key="pregnant").delete()
-        assert refusal(submit_for_review, version=draft, user=editor) == [
-            "Item 'pregnant' cites no source."
-        ]
+        assert refusal(
+            submit_for_review, version=draft, user=editor, summary="Clearer wording."
+        ) == ["Item 'pregnant' cites no source."]
         draft.refresh_from_db()
         assert draft.status == "draft"
 
     def test_refuses_what_is_not_a_draft(self, published, editor):
-        reasons = refusal(submit_for_review, version=published, user=editor)
+        reasons = refusal(
+            submit_for_review, version=published, user=editor, summary="Clearer wording."
+        )
         assert "only a draft can be submitted" in reasons[0]
 
 
@@ -129,7 +131,7 @@ class TestPublishRefusals:
     """Each reason publishing is refused, through approve_and_publish."""
 
     def publish_reasons(self, version, user) -> list[str]:
-        return refusal(approve_and_publish, version=in_review(version), user=user)
+        return refusal(approve_and_publish, version=in_review(version), user=user, reviewed=True)
 
     def test_item_without_a_source(self, draft, second_editor):
         Citation.objects.filter(item__version=draft, item__key="age_years").delete()
@@ -221,42 +223,42 @@ class TestPublishRefusals:
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
 
     def test_content_changed_after_submission(self, draft, editor, second_editor):
-        submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
         TemplateVersion.objects.filter(pk=draft.pk).update(content_hash="0" * 64)
-        assert refusal(approve_and_publish, version=draft, user=second_editor) == [
+        assert refusal(approve_and_publish, version=draft, user=second_editor, reviewed=True) == [
             "Its content changed after it was submitted; submit it again."
         ]
 
 
 class TestTwoPersonApproval:
     def test_the_author_cannot_approve_their_own_version(self, draft, editor):
-        submit_for_review(version=draft, user=editor)
-        reasons = refusal(approve_and_publish, version=draft, user=editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        reasons = refusal(approve_and_publish, version=draft, user=editor, reviewed=True)
         assert "cannot approve it" in reasons[0]
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
 
     def test_the_submitter_cannot_approve(self, draft, second_editor):
-        submit_for_review(version=draft, user=second_editor)
-        assert refusal(approve_and_publish, version=draft, user=second_editor)
+        submit_for_review(version=draft, user=second_editor, summary="Clearer wording.")
+        assert refusal(approve_and_publish, version=draft, user=second_editor, reviewed=True)
 
     def test_an_editor_who_changed_an_item_cannot_approve(self, draft, editor):
         third = make_user("third", role=CONTENT_EDITOR, is_staff=True)
         item = draft.items.first()
         item.help_text, item._history_user = "Edited by the third editor.", third
         item.save()
-        submit_for_review(version=draft, user=editor)
-        assert refusal(approve_and_publish, version=draft, user=third)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        assert refusal(approve_and_publish, version=draft, user=third, reviewed=True)
 
     def test_a_clinician_cannot_approve(self, draft, editor, clinician):
-        submit_for_review(version=draft, user=editor)
-        assert refusal(approve_and_publish, version=draft, user=clinician) == [
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        assert refusal(approve_and_publish, version=draft, user=clinician, reviewed=True) == [
             "Only content editors with the publish permission can approve."
         ]
 
     def test_a_draft_cannot_be_approved(self, draft, second_editor):
         assert (
             "only a version in review"
-            in refusal(approve_and_publish, version=draft, user=second_editor)[0]
+            in refusal(approve_and_publish, version=draft, user=second_editor, reviewed=True)[0]
         )
 
     def test_the_database_also_refuses_approver_equal_to_author(self, draft, editor):
@@ -270,8 +272,8 @@ class TestPublish:
     def test_publishes_retires_the_previous_and_stores_the_hash(
         self, published, draft, editor, second_editor
     ):
-        submit_for_review(version=draft, user=editor)
-        approve_and_publish(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        approve_and_publish(version=draft, user=second_editor, reviewed=True)
         draft.refresh_from_db()
         published.refresh_from_db()
         assert draft.status == "published" and draft.approver == second_editor
@@ -286,8 +288,8 @@ class TestPublish:
     def test_new_checklists_start_on_the_new_version(
         self, published, draft, editor, second_editor, case, clinician
     ):
-        submit_for_review(version=draft, user=editor)
-        approve_and_publish(version=draft, user=second_editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
+        approve_and_publish(version=draft, user=second_editor, reviewed=True)
         assert make_response(case, clinician).version == draft
 
     def test_retire_is_proposed_then_confirmed_by_a_second_editor(
@@ -305,7 +307,7 @@ class TestPublish:
         assert "not published" in refusal(retire_version, version=published, user=editor)[0]
 
     def test_only_a_draft_can_be_deleted(self, published, draft, editor):
-        submit_for_review(version=draft, user=editor)
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
         with pytest.raises(ImmutableContentError):
             TemplateVersion.objects.get(pk=draft.pk).delete()
 
@@ -370,14 +372,14 @@ class TestAdminWorkflow:
 
     def test_submit_then_a_second_editor_approves(self, client, published, draft, editor):
         login(client, editor)
-        answer = client.post(self.url(draft, "submit"))
+        answer = client.post(self.url(draft, "submit"), {"summary": "Clearer wording."})
         assert answer.status_code == 302
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
-        page = client.post(self.url(draft, "approve"), follow=True)
+        page = client.post(self.url(draft, "approve"), {"reviewed": "on"}, follow=True)
         assert "cannot approve it" in page.content.decode()
         assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
         other = login(HttpsClient(), make_user("reviewer", role=CONTENT_EDITOR, is_staff=True))
-        other.post(self.url(draft, "approve"))
+        other.post(self.url(draft, "approve"), {"reviewed": "on"})
         assert TemplateVersion.objects.get(pk=draft.pk).status == "published"
         assert TemplateVersion.objects.get(pk=published.pk).status == "retired"
 
@@ -386,7 +388,7 @@ class TestAdminWorkflow:
         login(client, editor)
         page = client.get(f"/admin/checklists/templateversion/{draft.pk}/change/")
         assert "Item &#x27;pregnant&#x27; cites no source." in page.content.decode()
-        page = client.post(self.url(draft, "submit"), follow=True)
+        page = client.post(self.url(draft, "submit"), {"summary": "x"}, follow=True)
         assert "cites no source" in page.content.decode()
 
     def test_new_draft_button_opens_the_copy(self, client, published, editor):
@@ -395,14 +397,16 @@ class TestAdminWorkflow:
         copy = TemplateVersion.objects.get(number=2)
         assert answer.url == f"/admin/checklists/templateversion/{copy.pk}/change/"
 
-    def test_changelist_action(self, client, published, draft, editor, second_editor):
-        submit_for_review(version=draft, user=editor)
+    def test_no_list_action_approves_without_the_approval_page(
+        self, client, published, draft, editor, second_editor
+    ):
+        submit_for_review(version=draft, user=editor, summary="Clearer wording.")
         login(client, second_editor)
         client.post(
             "/admin/checklists/templateversion/",
             {"action": "approve_selected", "_selected_action": [draft.pk]},
         )
-        assert TemplateVersion.objects.get(pk=draft.pk).status == "published"
+        assert TemplateVersion.objects.get(pk=draft.pk).status == "in_review"
 
     def test_published_content_is_read_only_in_the_admin(self, client, published, editor):
         login(client, editor)

@@ -4,15 +4,21 @@ Content of a version in review, published or retired shows read-only (LockedCont
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..authoring.files import item_json_problem
-from ..forms.fields import BoundedJSONField
+from ..forms.item_content import (
+    IN_WORDS,
+    ITEM_FIELDSETS,
+    ITEM_READONLY_FIELDSETS,
+    ItemContentForm,
+    caution_in_words,
+    earlier_items,
+    screening_in_words,
+)
+from ..forms.sections import condition_text
 from ..models import (
     ChecklistTemplate,
     Citation,
@@ -145,6 +151,7 @@ class SectionAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmi
     search_fields = ["key", "title", "intro"]
     ordering = ["version", "position"]
     inlines = [ItemInline]
+    change_form_template = "admin/checklists/section/change_form.html"
 
     def save_formset(self, request, form, formset, change):
         # Items carry their section's version (denormalised for the key constraint).
@@ -156,41 +163,59 @@ class SectionAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmi
         formset.save_m2m()
 
 
-class CitationInline(LockedContentAdminMixin, admin.TabularInline):
+class CitationInline(LockedContentAdminMixin, admin.StackedInline):
+    """A citation picked by its source's title (typed into the search box), with where in
+    it the claim is: one labelled block per citation, so each field has its own label."""
+
     model = Citation
     extra = 0
     autocomplete_fields = ["source"]
-
-
-class ItemAdminForm(forms.ModelForm):
-    """An item's JSON fields within BoundedJSONField's limits (field errors), in the shape
-    a content file must have (authoring/files.py: a form error, not a 500 on the pages that
-    read them)."""
-
-    JSON_FIELDS = ("options", "show_when", "caution", "screening", "caution_tags")
-    LISTS = ("options", "caution_tags")  # NOT NULL in the database: left empty, a list
-
-    def clean(self):
-        data = super().clean()
-        for name in self.LISTS:
-            if name in data and not data[name]:
-                data[name] = []
-        if not any(name in self.errors for name in self.JSON_FIELDS):
-            item = {name: data.get(name) for name in self.JSON_FIELDS}
-            item["cautions"] = item.pop("caution_tags")  # its name in a content file
-            problem = item_json_problem(item)
-            if problem:
-                raise ValidationError(problem)
-        return data
+    fields = ["source", "locator"]
 
 
 @admin.register(Item)
 class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
-    form = ItemAdminForm
-    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
+    """An item as clinical editors write it: structured fields for every structured value
+    (forms/item_content.py), never JSON typed by hand (issue 21)."""
+
+    form = ItemContentForm
+    fieldsets = ITEM_FIELDSETS
+    change_form_template = "admin/checklists/item/change_form.html"
     list_display = ["key", "prompt", "kind", "required", "section", "version", "review_by"]
     list_filter = ["version__template", "version__status", "kind", "required", "review_by"]
     list_select_related = ["section", "version__template"]
     search_fields = ["key", "prompt", "help_text"]
     ordering = ["version", "section__position", "position"]
     inlines = [CitationInline]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ITEM_READONLY_FIELDSETS
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The history's "view as it was" page builds a form of these fieldsets too.
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [*super().get_readonly_fields(request, obj), *IN_WORDS]
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="Options")
+    def options_in_words(self, item: Item) -> str:
+        return "; ".join(f"{o['label']} ({o['code']})" for o in item.choices) or "None"
+
+    @admin.display(description="Show when")
+    def show_when_in_words(self, item: Item) -> str:
+        earlier = {i.key: i for i in earlier_items(item)}
+        return condition_text(item, earlier) or "Always shown"
+
+    @admin.display(description="Caution")
+    def caution_in_words(self, item: Item) -> str:
+        return caution_in_words(item)
+
+    @admin.display(description="Screening")
+    def screening_in_words(self, item: Item) -> str:
+        return screening_in_words(item)
+
+    @admin.display(description="Source-document cautions")
+    def tags_in_words(self, item: Item) -> str:
+        return ", ".join(item.caution_tags or []) or "None"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..forms.knowledge import AliasFormSet, SubstanceProposalForm
+from ..forms.knowledge import AliasFormSet, LabLimitProposalForm, SubstanceProposalForm
 from ..models import (
     CombinationRule,
     InteractionRule,
@@ -123,6 +123,7 @@ class LegalStatusAdmin(ReverifyMixin, ProposeInsteadOfSaveMixin, SimpleHistoryAd
 
 @admin.register(LabLimit)
 class LabLimitAdmin(ProposeInsteadOfSaveMixin, SimpleHistoryAdmin):
+    form = LabLimitProposalForm
     list_display = [
         "substance",
         "analyte",

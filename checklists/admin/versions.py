@@ -24,15 +24,17 @@ from ..authoring.validation import (
     validate_version,
 )
 from ..forms.filters import VersionDiffForm
+from ..forms.review import STEP_FORMS, SubmitForm
 from ..models import (
     TemplateVersion,
 )
 from .content import SectionInline
 from .legal import reverify_url
+from .version_pages import VersionPagesMixin, preview_url, previous_version
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(SimpleHistoryAdmin):
+class TemplateVersionAdmin(VersionPagesMixin, SimpleHistoryAdmin):
     list_display = [
         "template",
         "number",
@@ -62,23 +64,18 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         "created_at",
     ]
     inlines = [SectionInline]
-    actions = [
-        "submit_selected",
-        "approve_selected",
-        "return_selected",
-        "new_draft_from_selected",
-        "retire_selected",
-    ]
+    # Submitting, approving and sending back take words (a summary, a tick, a comment):
+    # they are taken one version at a time on its page, never as a list action.
+    actions = ["new_draft_from_selected", "retire_selected"]
     change_form_template = "admin/checklists/templateversion/change_form.html"
     change_list_template = "admin/checklists/templateversion/change_list.html"
 
-    # Steps offered on the version page, by status: (url name part, label, service).
+    # Steps offered as buttons on the version page, by status: (url name part, label).
+    # Submitting is the summary form above them; approving and sending back happen on the
+    # approval page (version_pages.py).
     STEPS = {
-        TemplateVersion.Status.DRAFT: [("submit", "Submit for review")],
-        TemplateVersion.Status.IN_REVIEW: [
-            ("approve", "Approve and publish"),
-            ("return", "Send back to draft"),
-        ],
+        TemplateVersion.Status.DRAFT: [],
+        TemplateVersion.Status.IN_REVIEW: [],
         TemplateVersion.Status.PUBLISHED: [("retire", "Propose retiring")],
         TemplateVersion.Status.RETIRED: [],
     }
@@ -135,6 +132,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
                 wrap(self.workflow_view),
                 name="checklists_version_workflow",
             ),
+            *self.version_page_urls(),
             *super().get_urls(),
         ]
 
@@ -153,6 +151,17 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
                 if can_take_workflow_step(request.user, step, version)
             ]
             extra["diff_url"] = reverse("admin:checklists_version_diff", args=[version.pk])
+            extra["preview_url"] = preview_url(version.pk)
+            extra["review_history"] = workflow.review_history(version)
+            if version.is_draft and can_take_workflow_step(request.user, "submit", version):
+                extra["submit_url"] = reverse(
+                    "admin:checklists_version_workflow", args=[version.pk, "submit"]
+                )
+                extra["submit_form"] = SubmitForm(initial={"summary": version.change_summary})
+            if version.status == TemplateVersion.Status.IN_REVIEW and can_take_workflow_step(
+                request.user, "return", version
+            ):
+                extra["review_url"] = reverse("admin:checklists_version_review", args=[version.pk])
             if version.status in (TemplateVersion.Status.DRAFT, TemplateVersion.Status.IN_REVIEW):
                 extra["problems"] = validate_version(version)
         return super().change_view(request, object_id, form_url, extra)
@@ -180,17 +189,25 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         version = TemplateVersion.objects.filter(pk=object_id).first()
         if version is None:
             raise Http404("No such version.")
+        form = STEP_FORMS[step](request.POST) if step in STEP_FORMS else None
+        if form is not None and not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(_back(step), version.pk)
         try:
             result = self.SERVICES[step](
-                version=version, user=request.user, ip=audit.client_ip(request)
+                version=version,
+                user=request.user,
+                ip=audit.client_ip(request),
+                **(form.cleaned_data if form is not None else {}),
             )
         except workflow.WorkflowRefused as refusal:
             for reason in refusal.reasons:
                 messages.error(request, reason)
-        else:
-            messages.success(request, _done(result, step))
-            version = result
-        return redirect("admin:checklists_templateversion_change", version.pk)
+            return redirect(_back(step), version.pk)
+        messages.success(request, _done(result, step))
+        return redirect("admin:checklists_templateversion_change", result.pk)
 
     def diff_view(self, request, object_id: int):
         if not self.has_view_permission(request):
@@ -207,10 +224,7 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
         others = version.template.versions.exclude(pk=version.pk).order_by("-number")
         against = others.filter(pk=choice.cleaned_data["against"] or 0).first()
         if against is None:
-            against = (
-                others.filter(pk=version.based_on_id).first()
-                or others.filter(number__lt=version.number).first()
-            )
+            against = previous_version(version)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Changes in {version}",
@@ -268,18 +282,6 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
             else:
                 self.message_user(request, _done(result, step), messages.SUCCESS)
 
-    @admin.action(description="Submit selected drafts for review", permissions=["change"])
-    def submit_selected(self, request, queryset):
-        self._run(request, queryset, "submit")
-
-    @admin.action(description="Approve and publish selected versions", permissions=["publish"])
-    def approve_selected(self, request, queryset):
-        self._run(request, queryset, "approve")
-
-    @admin.action(description="Send selected versions back to draft", permissions=["change"])
-    def return_selected(self, request, queryset):
-        self._run(request, queryset, "return")
-
     @admin.action(description="New draft from each selected version", permissions=["change"])
     def new_draft_from_selected(self, request, queryset):
         self._run(request, queryset, "new-draft")
@@ -289,6 +291,13 @@ class TemplateVersionAdmin(SimpleHistoryAdmin):
     )
     def retire_selected(self, request, queryset):
         self._run(request, queryset, "retire")
+
+
+def _back(step: str) -> str:
+    """Where a refused step returns: the approval page for its two steps, else the version."""
+    if step in ("approve", "return"):
+        return "admin:checklists_version_review"
+    return "admin:checklists_templateversion_change"
 
 
 def _done(version: TemplateVersion, step: str) -> str:

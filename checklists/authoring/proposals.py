@@ -81,7 +81,8 @@ def propose_change(
         reason=reason,
         proposed_by=user,
     )
-    _event(AuditEvent.Action.KNOWLEDGE_PROPOSED, change, user, ip)
+    # The reason is the knowledge change's summary (issue 21): the trail keeps it too.
+    _event(AuditEvent.Action.KNOWLEDGE_PROPOSED, change, user, ip, reason=reason)
     return change
 
 

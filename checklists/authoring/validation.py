@@ -87,16 +87,21 @@ def _caution_problems(key: str, caution: dict | None) -> list[str]:
     return []
 
 
-def relabelled_codes_in_use(version: TemplateVersion) -> list[str]:
+def relabelled_codes_in_use(
+    version: TemplateVersion, *, labels: dict[str, dict[str, str]] | None = None
+) -> list[str]:
     """Option codes that responses used with one label and that this version relabels.
 
     A code's meaning is its label: an old answer "daily" must keep meaning "Daily". A new
-    meaning needs a new code. Costs two queries, whatever the number of responses.
+    meaning needs a new code. `labels` ({item key: {code: label}}) checks options an editor
+    is about to save instead of the stored ones (the item form asks before saving). Costs
+    two queries, whatever the number of responses.
     """
-    labels = {
-        item.key: {o["code"]: o["label"] for o in item.options or []}
-        for item in version.items.filter(kind__in=CHOICE_KINDS)
-    }
+    if labels is None:
+        labels = {
+            item.key: {o["code"]: o["label"] for o in item.options or []}
+            for item in version.items.filter(kind__in=CHOICE_KINDS)
+        }
     earlier = (
         Item.objects.filter(
             version__template_id=version.template_id, kind__in=CHOICE_KINDS, key__in=labels

@@ -121,11 +121,15 @@ def _copy_content(version: TemplateVersion, draft: TemplateVersion, user) -> Non
 
 
 @transaction.atomic
-def submit_for_review(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
+def submit_for_review(
+    *, version: TemplateVersion, user, summary: str, ip: str | None = None
+) -> TemplateVersion:
     """Draft → in review: its content is locked and its hash stored for the approver.
 
-    Refused with every reason `validate_version` finds, so reviewers only see drafts that
-    could be published.
+    `summary` says what changed and why (issue 21): stored as the version's change summary,
+    it is what the reviewer reads first, and the audit event and the exported file carry
+    it. Refused without one, and with every reason `validate_version` finds, so reviewers
+    only see drafts that could be published.
     """
     _refuse_unless(can_edit_content(user), "Only content editors can submit a version.")
     version = _lock_version(version)
@@ -134,25 +138,52 @@ def submit_for_review(*, version: TemplateVersion, user, ip: str | None = None) 
         f"Version {version.number} is {version.get_status_display().lower()}; "
         "only a draft can be submitted for review.",
     )
+    summary = (summary or "").strip()
+    _refuse_unless(
+        bool(summary),
+        "Say what changed and why in the change summary: the reviewer reads it first.",
+    )
     reasons = validate_version(version)
     if reasons:
         raise WorkflowRefused(reasons)
     version.status = TemplateVersion.Status.IN_REVIEW
     version.submitted_by, version.submitted_at = user, timezone.now()
     version.content_hash = version_hash(version)
+    version.change_summary = summary
     # A draft loaded from a file has no author: whoever submits it answers for it.
     version.author = version.author or user
-    version.save(update_fields=["status", "submitted_by", "submitted_at", "content_hash", "author"])
+    version._change_reason = f"Submitted for review: {summary}"[:100]
+    version.save(
+        update_fields=[
+            "status",
+            "submitted_by",
+            "submitted_at",
+            "content_hash",
+            "author",
+            "change_summary",
+        ]
+    )
     _version_event(
-        AuditEvent.Action.CONTENT_SUBMITTED, version, user, ip, content_hash=version.content_hash
+        AuditEvent.Action.CONTENT_SUBMITTED,
+        version,
+        user,
+        ip,
+        content_hash=version.content_hash,
+        change_summary=summary,
     )
     return version
 
 
 @transaction.atomic
-def return_to_draft(*, version: TemplateVersion, user, ip: str | None = None) -> TemplateVersion:
-    """In review → draft, so that its content can be changed again."""
+def return_to_draft(
+    *, version: TemplateVersion, user, comment: str, ip: str | None = None
+) -> TemplateVersion:
+    """In review → draft, so that its content can be changed again. The reviewer's
+    `comment` is required: it tells the author what to change (shown on the version page,
+    kept in the version's history and the audit event)."""
     _refuse_unless(can_edit_content(user), "Only content editors can send a version back.")
+    comment = (comment or "").strip()
+    _refuse_unless(bool(comment), "Say what the author should change before sending it back.")
     version = _lock_version(version)
     _refuse_unless(
         version.status == TemplateVersion.Status.IN_REVIEW,
@@ -160,31 +191,48 @@ def return_to_draft(*, version: TemplateVersion, user, ip: str | None = None) ->
     )
     version.status = TemplateVersion.Status.DRAFT
     version.submitted_by = version.submitted_at = None
+    version._change_reason = f"Sent back: {comment}"[:100]
     version.save(update_fields=["status", "submitted_by", "submitted_at"])
-    _version_event(AuditEvent.Action.CONTENT_RETURNED, version, user, ip)
+    _version_event(AuditEvent.Action.CONTENT_RETURNED, version, user, ip, comment=comment)
     return version
 
 
 @transaction.atomic
 def approve_and_publish(
-    *, version: TemplateVersion, user, ip: str | None = None, on: datetime.date | None = None
+    *,
+    version: TemplateVersion,
+    user,
+    reviewed: bool,
+    comment: str = "",
+    ip: str | None = None,
+    on: datetime.date | None = None,
 ) -> TemplateVersion:
     """In review → published, approved by a second editor; the previous published version
     of the template is retired in the same transaction.
 
-    Refused when the user is not an editor, wrote or changed the version (its author, its
-    submitter or anyone in its rows' history), when its content changed since it was
+    Deliberate (issue 21): `reviewed` is the approver's statement, ticked on the approval
+    page beside the diff and the summary, that they reviewed each change; without it the
+    approval is refused. The optional `comment` goes to the history and the audit event.
+    Also refused when the user is not an editor, wrote or changed the version (its author,
+    its submitter or anyone in its rows' history), when its content changed since it was
     submitted, or with every reason `validate_version` finds.
     """
     _refuse_unless(
         can_publish_content(user), "Only content editors with the publish permission can approve."
     )
+    _refuse_unless(
+        reviewed is True,
+        "Tick “I reviewed each change” on the approval page: approving publishes it to "
+        "every new checklist.",
+    )
     version = _lock_version(version)
     digest = _refuse_unapprovable(version, user, on)
     now = timezone.now()
     previous = _retire_published(version, now)
+    comment = (comment or "").strip()
     version.status = TemplateVersion.Status.PUBLISHED
     version.approver, version.published_at = user, now
+    version._change_reason = (f"Approved: {comment}" if comment else "Approved")[:100]
     version.save(update_fields=["status", "approver", "published_at"])
     _version_event(
         AuditEvent.Action.CONTENT_PUBLISHED,
@@ -194,6 +242,9 @@ def approve_and_publish(
         content_hash=digest,
         author=version.author.get_username() if version.author else "",
         retired_version=previous.number if previous else None,
+        change_summary=version.change_summary,
+        reviewed_each_change=True,
+        comment=comment,
     )
     return version
 
@@ -311,3 +362,21 @@ def cancel_retirement(*, version: TemplateVersion, user, ip: str | None = None) 
         proposed_by=proposer,
     )
     return version
+
+
+REVIEW_ACTIONS = (
+    AuditEvent.Action.CONTENT_SUBMITTED,
+    AuditEvent.Action.CONTENT_RETURNED,
+    AuditEvent.Action.CONTENT_PUBLISHED,
+)
+
+
+def review_history(version: TemplateVersion) -> list[AuditEvent]:
+    """The version's submissions, send-backs and approval with their summary or comment,
+    oldest first (one query): the version page shows them, so an author reads why it came
+    back."""
+    return list(
+        AuditEvent.objects.filter(
+            object_type="templateversion", object_id=str(version.pk), action__in=REVIEW_ACTIONS
+        ).order_by("at", "pk")
+    )

@@ -1,15 +1,11 @@
-"""Field types shared by the forms: typed text, rows of a list, a place, a product lot,
-JSON with limits (the admin's)."""
+"""Field types shared by the forms: typed text, rows of a list, a place, a product lot."""
 
 from __future__ import annotations
 
-import json
-import math
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.fields import InvalidJSONInput, JSONString
 
 from ..models.legal import PlaceMatch, resolve_place
 
@@ -37,8 +33,9 @@ class RowListWidget(forms.Widget):
     template_name = "checklists/widgets/row_list.html"
     spare_rows = 3
 
-    def __init__(self, columns: list[tuple[str, str]], attrs=None):
+    def __init__(self, columns: list[tuple[str, str]], attrs=None, max_length: int = 120):
         self.columns = columns
+        self.max_length = max_length
         super().__init__(attrs)
 
     def value_from_datadict(self, data, files, name):
@@ -55,6 +52,7 @@ class RowListWidget(forms.Widget):
         rows = list(value or []) if isinstance(value, list) else []
         rows += [{} for _ in range(self.spare_rows)]
         context["widget"]["columns"] = self.columns
+        context["widget"]["max_length"] = self.max_length
         context["widget"]["rows"] = [
             (index, [(col, label, (row or {}).get(col, "")) for col, label in self.columns])
             for index, row in enumerate(rows)
@@ -63,16 +61,24 @@ class RowListWidget(forms.Widget):
 
 
 class RowListField(forms.Field):
-    def __init__(self, columns: list[tuple[str, str]], key_column: str, **kwargs):
+    """Rows of text, each cell cut to `max_length` (an item's option labels take 300, what
+    the content file allows; a medicine row 120)."""
+
+    def __init__(
+        self, columns: list[tuple[str, str]], key_column: str, max_length: int = 120, **kwargs
+    ):
         self.columns = columns
         self.key_column = key_column
-        kwargs.setdefault("widget", RowListWidget(columns))
+        self.max_length = max_length
+        kwargs.setdefault("widget", RowListWidget(columns, max_length=max_length))
         super().__init__(**kwargs)
 
     def to_python(self, value):
         rows = []
         for row in value or []:
-            cleaned = {col: clean_text(str(row.get(col, "")))[:120] for col, _ in self.columns}
+            cleaned = {
+                col: clean_text(str(row.get(col, "")))[: self.max_length] for col, _ in self.columns
+            }
             if any(cleaned.values()):
                 if not cleaned[self.key_column]:
                     raise ValidationError(
@@ -199,105 +205,3 @@ MEDICATION_COLUMNS = [
     ("frequency", "How often"),
 ]
 PRODUCT_COLUMNS = [("product", "Product"), ("supplier", "Supplier"), ("lot", "Lot on the label")]
-
-
-# JSON typed into the admin (an item's options, show-when, caution, screening).
-MAX_JSON_CHARS = 50_000
-MAX_JSON_DEPTH = 10
-MAX_JSON_DIGITS = 15
-_JSON_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-class JSONRefused(ValueError):
-    """Text that parses as JSON but holds what the database cannot store."""
-
-
-class BoundedJSONField(forms.JSONField):
-    """JSON with limits, each a form error: at most MAX_JSON_CHARS characters and
-    MAX_JSON_DEPTH levels, checked before parsing (Python's parser recurses, and text nested
-    a thousand deep ends in a RecursionError, a 500); numbers finite and of at most
-    MAX_JSON_DIGITS digits (NaN and Infinity are not JSON to SQLite or PostgreSQL); no NUL or
-    lone surrogate in text (PostgreSQL's jsonb refuses both)."""
-
-    def to_python(self, value):
-        if self.disabled or value in self.empty_values or not isinstance(value, str):
-            return super().to_python(value)
-        problem = json_text_problem(value)
-        if problem:
-            raise ValidationError(problem, code="invalid")
-        try:
-            converted = strict_json_loads(value)
-        except JSONRefused as refused:
-            raise ValidationError(str(refused), code="invalid") from None
-        except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return JSONString(converted) if isinstance(converted, str) else converted
-
-    def bound_data(self, data, initial):
-        """The text as typed, for the form shown again: parsed only within the limits."""
-        if self.disabled or data is None or not isinstance(data, str):
-            return super().bound_data(data, initial)
-        if json_text_problem(data):
-            return InvalidJSONInput(data)
-        try:
-            return strict_json_loads(data)
-        except ValueError:
-            return InvalidJSONInput(data)
-
-
-def json_text_problem(text: str) -> str | None:
-    """Why JSON text is refused before it is parsed (too long, nested too deep), or None."""
-    if len(text) > MAX_JSON_CHARS:
-        return f"Keep this under {MAX_JSON_CHARS:,} characters."
-    depth = deepest = 0
-    for token in _JSON_BRACKETS.finditer(text):
-        bracket = token.group()
-        if bracket in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif bracket in "]}":
-            depth -= 1
-    if deepest > MAX_JSON_DEPTH:
-        return f"Nest lists and objects at most {MAX_JSON_DEPTH} levels deep."
-    return None
-
-
-def strict_json_loads(text: str):
-    """json.loads for text already within json_text_problem's limits; JSONRefused for what
-    parses but cannot be stored."""
-    value = json.loads(
-        text, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_bounded_int
-    )
-    _check_text(value)
-    return value
-
-
-def _refuse_constant(name: str):
-    raise JSONRefused(f"{name} is not a number JSON can store; give a number.")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise JSONRefused(f"The number {text[:20]} is too large.")
-    return number
-
-
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
-        raise JSONRefused(f"Numbers may have at most {MAX_JSON_DIGITS} digits.")
-    return int(text)
-
-
-def _check_text(value) -> None:
-    """Refuse NUL and lone surrogates anywhere in the value (depth is already bounded)."""
-    if isinstance(value, str) and _UNSTORABLE.search(value):
-        raise JSONRefused("Remove the control character (NUL) or broken character from the text.")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key)
-            _check_text(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_text(item)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.forms.models import BaseInlineFormSet
 
-from ..models import Substance, SubstanceAlias, normalise_name
+from ..models import Problem, Substance, SubstanceAlias, normalise_name
 from .fields import PlainTextField
 
 REASON_HELP = (
@@ -45,6 +45,23 @@ class SubstanceProposalForm(KnowledgeProposalForm):
             ) + row.reference_problems(sources, cleaned.get("review_by")):
                 self.add_error(None, reason)
         return cleaned
+
+
+class LabLimitProposalForm(KnowledgeProposalForm):
+    """A lab limit's problem is picked from the problem catalogue (issue 21): typed as a
+    key, a typo filed every failed result under a problem that does not exist."""
+
+    problem_on_fail = forms.ChoiceField(
+        required=False,
+        label="Problem a failed result is filed under",
+        help_text="Left empty: product quality.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["problem_on_fail"].choices = [("", "Product quality (default)")] + list(
+            Problem.objects.order_by("title").values_list("key", "title")
+        )
 
 
 class ProposalReasonForm(forms.Form):

@@ -31,10 +31,6 @@ def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, st
     page.get_by_text("Draft.", exact=False).first.wait_for()
     draft = TemplateVersion.objects.get(status=TemplateVersion.Status.DRAFT)
     assert draft.number == published.number + 1
-    page.get_by_label("Change summary").fill("Clearer wording for the prescriber question.")
-    page.get_by_role("button", name="Save and continue editing").click()
-    page.get_by_text("was changed successfully").wait_for()
-
     item = draft.items.get(key="prescriber_consulted")
     page.goto(f"{url}/admin/checklists/item/{item.pk}/change/")
     page.get_by_label("Help text").fill("Ask who prescribes each medicine, and when.")
@@ -43,12 +39,13 @@ def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, st
     steps.shot("item changed")
 
     page.goto(f"{url}/admin/checklists/templateversion/{draft.pk}/change/")
+    page.locator("#id_summary").fill("Clearer wording for the prescriber question.")
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_text(f"v{draft.number}: In review").wait_for()
     steps.shot("submitted")
     # The author may not approve their own work: the button is not offered (and the
     # service would refuse it, tests/test_workflow.py).
-    assert page.get_by_role("button", name="Approve and publish").count() == 0
+    assert page.get_by_role("button", name="Confirm: approve and publish").count() == 0
     draft.refresh_from_db()
     assert draft.status == TemplateVersion.Status.IN_REVIEW
 
@@ -59,7 +56,9 @@ def test_editors_publish_a_new_version_through_the_admin_workflow(page, site, st
     page.get_by_text("Ask who prescribes each medicine, and when.").first.wait_for()
     steps.shot("reviewer reads the changes")
     page.go_back()
-    page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_role("link", name="Review the changes, then approve or send back").click()
+    page.get_by_label("I reviewed each change listed above").check()
+    page.get_by_role("button", name="Confirm: approve and publish").click()
     page.get_by_text(f"v{draft.number}: Published").wait_for()
     steps.shot("published")
 
