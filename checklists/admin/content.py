@@ -206,7 +206,7 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
     @admin.display(description="Show when")
     def show_when_in_words(self, item: Item) -> str:
         earlier = {i.key: i for i in earlier_items(item)}
-        return condition_text(item, earlier) or "Always shown"
+        return condition_text(item.show_when, earlier) or "Always shown"
 
     @admin.display(description="Caution")
     def caution_in_words(self, item: Item) -> str:

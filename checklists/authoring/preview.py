@@ -15,6 +15,7 @@ from typing import Any
 from django.http import QueryDict
 
 from .. import screening
+from ..conditions import split_at_page
 from ..forms.sections import SectionForm
 from ..models import Citation, Item, Section, TemplateVersion
 
@@ -74,8 +75,9 @@ def _as_previewed(items: list[Item]) -> list[Item]:
     shown = {item.key for item in items}
     previewed = []
     for item in items:
-        if item.show_when and item.show_when.get("item") not in shown:
+        _, here = split_at_page(item.show_when, shown, {})
+        if here != item.show_when:  # a part about another section: taken as met
             item = copy.copy(item)
-            item.show_when = None
+            item.show_when = here
         previewed.append(item)
     return previewed

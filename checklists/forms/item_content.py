@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from ..authoring.files import CHOICE_KINDS, SCREENING_ROLES, item_json_problem
 from ..authoring.validation import relabelled_codes_in_use
+from ..conditions import parts
 from ..models import (
     Item,
     ItemKind,
@@ -57,6 +58,7 @@ ROLE_LABELS = {
     "products": "The product and its lot",
     "legal_check_source": "Where the clinician checked the law",
     "legal_check_date": "When the clinician checked the law",
+    "monitoring": "The monitoring plan, suggested by the problems raised",
 }
 
 
@@ -97,6 +99,14 @@ class ItemContentForm(forms.ModelForm):
         label="Answers",
         help_text="Only answers of the question chosen above count; hold Ctrl (⌘) to pick several.",
     )
+    # A second condition that must hold as well (stored as {"all": [first, second]}).
+    also_item = forms.ChoiceField(
+        required=False,
+        label="and also when",
+        error_messages=show_item.error_messages,
+    )
+    also_op = forms.ChoiceField(choices=SHOW_OPS, required=False, label="Comparison")
+    also_values = forms.MultipleChoiceField(required=False, label="Answers")
     caution_when = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -170,6 +180,8 @@ class ItemContentForm(forms.ModelForm):
             for i in self.earlier
             if i.choices
         ]
+        self.fields["also_item"].choices = self.fields["show_item"].choices
+        self.fields["also_values"].choices = self.fields["show_values"].choices
         self.fields["caution_when"].choices = _codes_of(item)
         self.fields["caution_severity"].choices = [("", "No caution")] + Severity.choices
         self.fields["caution_problem"].choices = [("", "—")] + list(
@@ -200,17 +212,18 @@ class ItemContentForm(forms.ModelForm):
     def _initial_from(item: Item) -> dict[str, Any]:
         """The stored JSON as the fields' starting values."""
         initial: dict[str, Any] = {"options_rows": list(item.options or [])}
-        condition = item.show_when or {}
-        if condition:
+        for prefix, part in zip(("show", "also"), parts(item.show_when), strict=False):
             op = {"equals": "is", "includes": "is", "in": "in", "not_equals": "not"}.get(
-                condition["op"], condition["op"]
+                part["op"], part["op"]
             )
-            value = condition.get("value")
+            value = part.get("value")
             values = value if isinstance(value, list) else [] if value is None else [value]
             initial.update(
-                show_item=condition["item"],
-                show_op=op,
-                show_values=[f"{condition['item']}:{v}" for v in values],
+                {
+                    f"{prefix}_item": part["item"],
+                    f"{prefix}_op": op,
+                    f"{prefix}_values": [f"{part['item']}:{v}" for v in values],
+                }
             )
         caution = item.caution or {}
         if caution:
@@ -272,48 +285,62 @@ class ItemContentForm(forms.ModelForm):
         return rows
 
     def _show_when(self, data) -> dict | None:
-        key, op = data.get("show_item"), data.get("show_op")
-        picked = data.get("show_values") or []
+        """One condition, or two joined by "and" ({"all": [...]})."""
+        first = self._condition(data, "show")
+        also = self._condition(data, "also")
+        if also is None:
+            return first
+        if first is None:
+            if not self.errors:
+                self.add_error("show_item", "Fill in the first condition before “and also”.")
+            return None
+        if any(p["op"] == "in" and len(p["value"]) > 1 for p in (first, also)):
+            self.add_error(
+                "also_op",
+                "With “and also”, each condition compares with one answer: FHIR's enableWhen "
+                "cannot join “one of” several answers with “and”.",
+            )
+            return None
+        return {"all": [first, also]}
+
+    def _condition(self, data, prefix: str) -> dict | None:
+        key, op = data.get(f"{prefix}_item"), data.get(f"{prefix}_op")
+        picked = data.get(f"{prefix}_values") or []
         if not key and not op:
             if picked:
-                self.add_error("show_item", "Choose the question these answers belong to.")
+                self.add_error(f"{prefix}_item", "Choose the question these answers belong to.")
             return None
         if not key or not op:
-            self.add_error("show_item", "Choose both the earlier question and the comparison.")
+            self.add_error(f"{prefix}_item", "Choose both the earlier question and the comparison.")
             return None
         source = next(i for i in self.earlier if i.key == key)
         codes = [v.split(":", 1)[1] for v in picked if v.split(":", 1)[0] == key]
         if len(codes) != len(picked):
-            self.add_error("show_values", "Pick only answers of the question chosen above.")
+            self.add_error(f"{prefix}_values", "Pick only answers of the question chosen above.")
             return None
         if op == "answered":
             return {"item": key, "op": "answered"}
-        return self._comparison(source, op, codes)
+        return self._comparison(source, op, codes, prefix)
 
-    def _comparison(self, source: Item, op: str, codes: list[str]) -> dict | None:
+    def _comparison(self, source: Item, op: str, codes: list[str], prefix: str) -> dict | None:
         multi = source.kind == ItemKind.MULTI_CHOICE
         if not codes:
-            self.add_error("show_values", "Pick the answer(s) the comparison is about.")
+            self.add_error(f"{prefix}_values", "Pick the answer(s) the comparison is about.")
             return None
         if op == "in":
-            if multi:
-                self.add_error(
-                    "show_op",
-                    "A multiple-choice answer holds several options: use “is” with one option "
-                    "(the question shows when that option is among the answers).",
-                )
-                return None
+            # On a multiple-choice answer: shown when any of these is among the answers
+            # ("taking or considering kratom"; conditions.py).
             return {"item": source.key, "op": "in", "value": codes}
         if len(codes) > 1:
             self.add_error(
-                "show_values",
+                f"{prefix}_values",
                 f"“{dict(SHOW_OPS)[op]}” compares with one answer; pick one, or use “is one "
                 "of” for several.",
             )
             return None
         if op == "not" and multi:
             self.add_error(
-                "show_op", "“is not” cannot be said of a multiple-choice answer; use “is”."
+                f"{prefix}_op", "“is not” cannot be said of a multiple-choice answer; use “is”."
             )
             return None
         stored = {"is": "includes" if multi else "equals", "not": "not_equals"}[op]
@@ -348,6 +375,14 @@ class ItemContentForm(forms.ModelForm):
                 self.add_error("screening_role", "Choose the role these answers play.")
             return None
         screening: dict[str, Any] = {"role": role}
+        # Keys this form does not edit (an age band's ages, a legal check's substance, the
+        # monitoring plan's problems: content README) stay while the role stays: dropping
+        # them would silently change what the item does.
+        before = self.instance.screening or {}
+        if before.get("role") == role:
+            screening.update(
+                {k: v for k, v in before.items() if k not in ("role", "map", "classes")}
+            )
         if role in ("substances", "factors"):
             screening["map"] = mapping
         elif mapping:
@@ -373,7 +408,7 @@ ITEM_FIELDSETS = [
     ("Options", {"fields": ["options_rows"]}),
     (
         "Show when (only earlier questions of this version)",
-        {"fields": ["show_item", "show_op", "show_values"]},
+        {"fields": ["show_item", "show_op", "show_values", "also_item", "also_op", "also_values"]},
     ),
     (
         "Caution (its sources are the item's citations below)",
@@ -430,4 +465,18 @@ def screening_in_words(item: Item) -> str:
         parts.append(", ".join(f"{code} → {to}" for code, to in screening["map"].items()))
     if screening.get("classes"):
         parts.append("classes: " + ", ".join(screening["classes"]))
+    if screening.get("substance"):
+        parts.append(f"for {screening['substance']}")
+    if screening.get("ages"):
+        parts.append(
+            "age bands: "
+            + ", ".join(f"{code} {low}–{high}" for code, (low, high) in screening["ages"].items())
+        )
+    if screening.get("problems"):
+        parts.append(
+            "suggested by problems: "
+            + "; ".join(
+                f"{key} → {', '.join(codes)}" for key, codes in screening["problems"].items()
+            )
+        )
     return "; ".join(parts)
