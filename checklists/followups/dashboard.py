@@ -1,0 +1,203 @@
+"""The team dashboard: the supervisor's picture of their teams over the last weeks.
+
+Each chart is a `Chart` (a title, column names, rows of a label and a number) that the
+page draws as a bar SVG with its table, and that `chart_csv` writes as a CSV. Every figure
+is counted by the database (one query per chart, whatever the number of cases); the
+problems are counted inside the frozen snapshots with the database's own JSON functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncWeek
+
+from ..access import teams_for_user
+from ..models import CertificateOfAnalysis, ChecklistResponse, PatientCase, Product, Severity
+
+WEEKS = 12
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    columns: tuple[str, str]
+    rows: list[tuple[str, int]]
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.rows)
+
+    def bars(self) -> list[Bar]:
+        """The rows as horizontal bars in a BAR_WIDTH-wide plot, the longest full width."""
+        top = max((n for _, n in self.rows), default=0) or 1
+        return [
+            Bar(label, n, y=index * BAR_STEP, width=round(BAR_WIDTH * n / top))
+            for index, (label, n) in enumerate(self.rows)
+        ]
+
+    @property
+    def height(self) -> int:
+        return max(len(self.rows), 1) * BAR_STEP
+
+
+# The drawing's geometry (SVG user units): labels left of the bars, counts after them.
+BAR_WIDTH, BAR_STEP, BAR_LEFT = 300, 28, 190
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: int
+    width: int
+
+    @property
+    def value_x(self) -> int:
+        """Where the count is written: just after the bar."""
+        return BAR_LEFT + self.width + 6
+
+
+def charts(user, today: datetime.date) -> list[Chart]:
+    """Every chart of the dashboard, in page order."""
+    return [CHARTS[key](user, today) for key in CHARTS]
+
+
+def _since(today: datetime.date) -> datetime.date:
+    """The Monday that starts the oldest of the last WEEKS weeks (this one included)."""
+    monday = today - datetime.timedelta(days=today.weekday())
+    return monday - datetime.timedelta(weeks=WEEKS - 1)
+
+
+def _signed(user):
+    """Checklists signed on the user's teams' cases (amended ones included: each signing
+    was work done)."""
+    return ChecklistResponse.objects.filter(
+        case__team__in=teams_for_user(user),
+        status__in=[ChecklistResponse.Status.SIGNED, ChecklistResponse.Status.SUPERSEDED],
+    )
+
+
+def signed_per_week(user, today: datetime.date) -> Chart:
+    since = _since(today)
+    counted = dict(
+        _signed(user)
+        .filter(signed_at__date__gte=since)
+        .annotate(week=TruncWeek("signed_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
+    )
+    by_day = {_as_date(week): n for week, n in counted.items()}
+    weeks = [since + datetime.timedelta(weeks=w) for w in range(WEEKS)]
+    return Chart(
+        "signed-per-week",
+        "Checklists signed per week",
+        ("Week starting", "Checklists signed"),
+        [(w.isoformat(), by_day.get(w, 0)) for w in weeks],
+        note=f"The last {WEEKS} weeks, amended revisions included.",
+    )
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+# The problems frozen in the current (signed, not superseded) checklists signed in the
+# window, counted per category and severity inside the JSON. The two databases spell the
+# array walk differently; both read the same keys the snapshot was written with.
+_PROBLEMS_SQL = {
+    "sqlite": """
+        SELECT json_extract(f.value, '$.category'), json_extract(f.value, '$.severity'),
+               COUNT(*)
+        FROM {response} r, json_each(r.flags_snapshot) f
+        WHERE r.id IN ({ids}) GROUP BY 1, 2""",
+    "postgresql": """
+        SELECT f.value ->> 'category', f.value ->> 'severity', COUNT(*)
+        FROM {response} r, jsonb_array_elements(r.flags_snapshot) f(value)
+        WHERE r.id IN ({ids}) GROUP BY 1, 2""",
+}
+
+
+def problems_by_kind(user, today: datetime.date) -> Chart:
+    current = _signed(user).filter(
+        status=ChecklistResponse.Status.SIGNED, signed_at__date__gte=_since(today)
+    )
+    ids_sql, params = current.values("id").query.sql_with_params()
+    sql = _PROBLEMS_SQL[connection.vendor].format(
+        response=ChecklistResponse._meta.db_table, ids=ids_sql
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    rank = {s: n for n, s in enumerate(Severity.values)}
+    rows = sorted(
+        ((f"{category or 'other'}, {severity}", n) for category, severity, n in found),
+        key=lambda row: (row[0].split(", ")[0], rank.get(row[0].split(", ")[1], 99)),
+    )
+    return Chart(
+        "problems",
+        "Problems by kind and severity",
+        ("Kind, severity", "Problems"),
+        rows,
+        note=f"Problems frozen in the current checklists signed in the last {WEEKS} weeks.",
+    )
+
+
+def products_with_certificate(user, today: datetime.date) -> Chart:
+    certified = CertificateOfAnalysis.objects.filter(lot__product=OuterRef("pk"))
+    counts = (
+        Product.objects.filter(supplier__team__in=teams_for_user(user))
+        .annotate(certified=Exists(certified))
+        .aggregate(total=Count("id"), with_coa=Count("id", filter=Q(certified=True)))
+    )
+    return Chart(
+        "certificates",
+        "Products with a lot certificate",
+        ("Products", "Count"),
+        [
+            ("With a certificate for a lot", counts["with_coa"]),
+            ("Without one", counts["total"] - counts["with_coa"]),
+        ],
+        note="Your teams' recorded products; a certificate for any of a product's lots counts.",
+    )
+
+
+# How late an overdue follow-up is: (label, first day late, last day late or None).
+OVERDUE_BANDS = (("1 to 7 days", 1, 7), ("8 to 30 days", 8, 30), ("More than 30 days", 31, None))
+
+
+def overdue_follow_ups(user, today: datetime.date) -> Chart:
+    def band(first: int, last: int | None) -> Q:
+        late = Q(follow_up_due__lte=today - datetime.timedelta(days=first))
+        if last is not None:
+            late &= Q(follow_up_due__gte=today - datetime.timedelta(days=last))
+        return late
+
+    # Aliases are plain names: Django refuses an alias with spaces.
+    counts = PatientCase.objects.visible_to(user).aggregate(
+        **{
+            f"band{n}": Count("id", filter=band(f, last))
+            for n, (_, f, last) in enumerate(OVERDUE_BANDS)
+        }
+    )
+    return Chart(
+        "overdue",
+        "Follow-ups overdue",
+        ("Overdue by", "Cases"),
+        [(label, counts[f"band{n}"]) for n, (label, _, _) in enumerate(OVERDUE_BANDS)],
+        note="Cases whose review date has passed.",
+    )
+
+
+CHARTS = {
+    "signed-per-week": signed_per_week,
+    "problems": problems_by_kind,
+    "certificates": products_with_certificate,
+    "overdue": overdue_follow_ups,
+}
