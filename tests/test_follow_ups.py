@@ -111,3 +111,29 @@ def test_no_count_in_the_navigation_when_nothing_is_due(clinician_client):
     page = clinician_client.get(reverse("case_list")).content.decode()
     assert ">Follow-ups</a>" in page
     assert "due</a>" not in page
+
+
+def test_the_reminder_command_lists_what_is_due_per_clinician(signed_case, team, clinician):
+    import io
+
+    from django.core.management import call_command
+
+    far = make_case(team, clinician, reference="FAR")
+    _due(far, 30)
+    _due(signed_case, -2)
+    out = io.StringIO()
+    call_command("followups_due", "--days", "7", stdout=out)
+    text = out.getvalue()
+    assert "Follow-ups due by" in text and ": 1" in text
+    assert f"case {signed_case.pk}" in text and "overdue 2 d" in text
+    assert "clinician: 1" in text
+    assert f"case {far.pk} " not in text
+    # Named by id and team only: the output may be mailed or logged.
+    assert "FU-SIGNED" not in text
+
+
+def test_the_reminder_command_refuses_a_negative_window(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("followups_due", "--days", "-1")

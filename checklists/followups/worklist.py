@@ -117,3 +117,27 @@ def team_clinicians(user) -> list[tuple[int, str]]:
         .order_by("last_name", "first_name", "username")
     )
     return [(p.pk, p.get_full_name() or p.get_username()) for p in people]
+
+
+def due_by_clinician(until: datetime.date) -> dict[str, list[PatientCase]]:
+    """Every team's follow-ups due on or before `until`, by the clinician who signed each
+    case's last checklist (the operator's reminder job: not scoped to a user), soonest
+    first. Two queries: the cases and the people named."""
+    from django.contrib.auth import get_user_model
+
+    cases = list(
+        PatientCase.objects.filter(follow_up_due__lte=until)
+        .annotate(**_last_signed_columns())
+        .select_related("team")
+        .order_by("follow_up_due", "id")
+    )
+    ids = {c.last_signer_id for c in cases if c.last_signer_id}
+    people = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
+    found: dict[str, list[PatientCase]] = {}
+    for case in cases:
+        person = people.get(case.last_signer_id)
+        name = (
+            (person.get_full_name() or person.get_username()) if person else "No signed checklist"
+        )
+        found.setdefault(name, []).append(case)
+    return dict(sorted(found.items()))
