@@ -74,6 +74,8 @@ def test_creates_accounts_and_deterministic_cases(settings, monkeypatch):
     call_command("seed_demo", cases=12, seed=7, stdout=io.StringIO())
     assert PatientCase.objects.count() == 12
     Answer.objects.all().delete()
+    # Follow-up reviews first (issue 20): they point at the checklist they carried from.
+    ChecklistResponse.objects.filter(carried_from__isnull=False).delete()
     ChecklistResponse.objects.filter(amends__isnull=False).delete()
     ChecklistResponse.objects.all().delete()
     PatientCase.objects.all().delete()

@@ -13,7 +13,7 @@ from checklists.authoring import files, loaders
 from checklists.cases.drafts import save_section, start_response
 from checklists.cases.followup import without_stale_legal_check
 from checklists.cases.readmodel import load_state
-from checklists.models import ChecklistResponse, ChecklistTemplate
+from checklists.models import ChecklistResponse, ChecklistTemplate, PatientCase
 
 from .factories import fill, make_response, sign
 from .test_queries import count
@@ -233,3 +233,17 @@ def test_the_case_page_costs_the_same_with_more_checklists(
 # template and people), their frozen medicines, the audit event of the view, and the
 # navigation's count of follow-ups due.
 CASE_PAGE_QUERIES = 10
+
+
+def test_the_demo_has_follow_up_reviews_and_overdue_cases(settings, monkeypatch):
+    settings.DEMO_MODE = True
+    monkeypatch.setenv("DEMO_PASSWORD", "demo password for tests")
+    call_command("load_default_content", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", cases=40, seed=3, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    reviews = ChecklistResponse.objects.filter(
+        version__template__slug="follow-up", status="signed"
+    )
+    assert reviews.exists()
+    assert all(r.carried_from_id for r in reviews)
+    today = timezone.localdate()
+    assert PatientCase.objects.filter(follow_up_due__lt=today).exists()
