@@ -247,3 +247,16 @@ def test_the_demo_has_follow_up_reviews_and_overdue_cases(settings, monkeypatch)
     assert all(r.carried_from_id for r in reviews)
     today = timezone.localdate()
     assert PatientCase.objects.filter(follow_up_due__lt=today).exists()
+
+
+def test_the_review_exports_as_a_valid_questionnaire(follow_up_version):
+    import io
+    import json
+
+    from checklists.authoring import questionnaire
+
+    out = io.StringIO()
+    call_command("export_content", "--format", "fhir", "--template", "follow-up", stdout=out)
+    resource = json.loads(out.getvalue())
+    assert resource["resourceType"] == "Questionnaire"
+    assert questionnaire.questionnaire_problems(resource) == []
