@@ -94,3 +94,14 @@ def test_the_navigation_offers_the_dashboard_only_to_those_who_may_open_it(
 ):
     assert reverse("dashboard") in supervisor_client.get(reverse("case_list")).content.decode()
     assert reverse("dashboard") not in clinician_client.get(reverse("case_list")).content.decode()
+
+
+def test_the_problems_chart_reads_the_latest_checklists_only(
+    supervisor_client, figures, monkeypatch
+):
+    """Its cost stays bounded however many a team signs (dashboard.PROBLEMS_SAMPLE)."""
+    from checklists.followups import dashboard
+
+    monkeypatch.setattr(dashboard, "PROBLEMS_SAMPLE", 2)
+    page = supervisor_client.get(reverse("dashboard"))
+    assert dict(_chart(page, "problems").rows) == {"interaction, major": 2, "legal, moderate": 2}
