@@ -15,10 +15,10 @@ def app_context(request):
     }
 
 
-def _follow_ups_due(request) -> int:
-    from .followups.worklist import due_count
+def _follow_ups_due(request) -> str:
+    from .followups.worklist import due_label
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return 0
-    return due_count(user, timezone.localdate())
+        return ""
+    return due_label(user, timezone.localdate())

@@ -137,3 +137,12 @@ def test_the_reminder_command_refuses_a_negative_window(db):
 
     with pytest.raises(CommandError):
         call_command("followups_due", "--days", "-1")
+
+
+def test_the_navigation_count_stops_at_its_cap(clinician_client, team, clinician, monkeypatch):
+    from checklists.followups import worklist
+
+    monkeypatch.setattr(worklist, "DUE_COUNT_CAP", 2)
+    for ref in ("A", "B", "C"):
+        _due(make_case(team, clinician, reference=ref), -1)
+    assert "Follow-ups: 2+ due" in clinician_client.get(reverse("case_list")).content.decode()

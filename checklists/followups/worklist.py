@@ -56,10 +56,19 @@ def follow_ups(user, *, clinician_id: int | None = None):
     return cases
 
 
-def due_count(user, today: datetime.date) -> int:
-    """Follow-ups due today or overdue (the navigation's count): one query on the
-    (team, follow_up_due) index."""
-    return PatientCase.objects.visible_to(user).filter(follow_up_due__lte=today).count()
+# The navigation counts at most this many: past it, "99+". Every page draws the count,
+# so its cost must not grow with the number of cases due.
+DUE_COUNT_CAP = 99
+
+
+def due_label(user, today: datetime.date) -> str:
+    """Follow-ups due today or overdue, for the navigation ("" when none, "99+" past the
+    cap): one query on the (team, follow_up_due) index that stops after the cap."""
+    due = PatientCase.objects.visible_to(user).filter(follow_up_due__lte=today)
+    found = due[: DUE_COUNT_CAP + 1].count()
+    if not found:
+        return ""
+    return f"{DUE_COUNT_CAP}+" if found > DUE_COUNT_CAP else str(found)
 
 
 def group_of(due: datetime.date, today: datetime.date) -> str:
