@@ -9,7 +9,8 @@ Django test client speaks HTTPS and logs in as the demo clinician the way a pers
 the password on the login page, then a code from a TOTP device made for the bench
 (django-otp's middleware then checks that device on every request, as in production).
 It requests each page: the case list, a case, a section page, the review page, the
-response page, and a section save (POST, one answer changed each time). Per page:
+response page, a section save (POST, one answer changed each time), the follow-up
+worklist, and (logged in as the demo supervisor) the team dashboard. Per page:
 
 - queries for one request in a warm process (CaptureQueriesContext; transaction control
   such as SQLite's BEGIN IMMEDIATE/COMMIT not counted), the same figures that
@@ -29,7 +30,9 @@ With --repeat N the sizes take turns N times and every figure is the median.
 
 Goals (issue 9): same queries at both sizes; CPU at the largest size at most 1.25x the
 smallest (over fortunes'); section page ratio >= 0.25, case list >= 0.4; a save at most
-12 queries.
+12 queries. The dashboard (issue 20) is held to the same queries at both sizes only: its
+weekly counts walk every signing of its twelve weeks in an index, so its CPU grows with
+them (the problems chart reads the latest 500 snapshots at most).
 Not a test: figures depend on the machine and its load. The exit status is 1 when a
 goal is missed.
 """
@@ -47,11 +50,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["case list", "case page", "section page", "review page", "response page", "save section"]
+PAGES = [
+    "case list",
+    "case page",
+    "section page",
+    "review page",
+    "response page",
+    "save section",
+    "follow-ups",
+    "dashboard",
+]
+# Pages that add up the whole window's data (not a page of it): no CPU-growth goal.
+AGGREGATES = {"dashboard"}
 # Not a goal: this app's empty page (session, user, permissions, base.html), the ceiling
 # any of our pages can reach against fortunes.
 REFERENCE = "empty app page"
 PASSWORD = "bench-only-password-" + "x" * 12  # noqa: S105 (scratch database only)
+CLINICIAN, SUPERVISOR = "clinician", "supervisor"  # demo accounts (checklists/demo/)
 
 
 def setup_django(database_url: str) -> None:
@@ -88,7 +103,7 @@ def targets():
 
     from checklists.models import ChecklistResponse
 
-    user = get_user_model().objects.get(username="clinician")
+    user = get_user_model().objects.get(username=CLINICIAN)
     draft = (
         ChecklistResponse.objects.visible_to(user)
         .filter(status="draft", answers__item__key="current_medications")
@@ -141,9 +156,12 @@ def measure(requests: int) -> dict:
     call_command("migrate", verbosity=0)  # a database kept from an earlier run
     # DEBUG is off, so pages link the hashed static names from whitenoise's manifest.
     call_command("collectstatic", interactive=False, verbosity=0)
+    from django.contrib.auth import get_user_model
+
     user, draft = targets()
-    client = https_client()
+    client, supervisor = https_client(), https_client()
     log_in(client, user)
+    log_in(supervisor, get_user_model().objects.get(username=SUPERVISOR))
     section_url = reverse("section", args=[draft.pk, "individual_variability"])
     urls = {
         "case list": reverse("case_list"),
@@ -151,6 +169,8 @@ def measure(requests: int) -> dict:
         "section page": section_url,
         "review page": reverse("review", args=[draft.pk]),
         "response page": reverse("response_detail", args=[draft.pk]),
+        "follow-ups": reverse("follow_up_list"),
+        "dashboard": reverse("dashboard"),
         REFERENCE: reverse("bench_empty"),
     }
     fortunes = reverse("bench_fortunes")
@@ -158,7 +178,7 @@ def measure(requests: int) -> dict:
 
     def hit(page: str):
         if page != "save section":
-            answer = client.get(urls[page])
+            answer = (supervisor if page == "dashboard" else client).get(urls[page])
             assert answer.status_code == 200, (page, answer.status_code)
             return
         counter[0] += 1
@@ -280,7 +300,7 @@ def run(args) -> None:
             continue
         if all_results[large][page]["queries"] != all_results[small][page]["queries"]:
             missed.append(f"{page}: queries differ between sizes")
-        if growth > 1.25:
+        if growth > 1.25 and page not in AGGREGATES:
             missed.append(f"{page}: CPU grows {growth:.2f}x over fortunes' (> 1.25)")
     for page, floor in (("section page", 0.25), ("case list", 0.4)):
         for size in args.sizes:

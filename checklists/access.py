@@ -138,6 +138,12 @@ def can_export_responses(user) -> bool:
     return _holds(user, EXPORT_PERMISSION)
 
 
+def can_view_dashboard(user) -> bool:
+    """The team dashboard (counts, no answers): who may export every response of their
+    teams (supervisors, auditors) may see their sum."""
+    return can_export_responses(user)
+
+
 def can_view_audit(user) -> bool:
     """Open the audit trail; which events it then lists is `AuditEvent.objects.visible_to`
     (their teams' events, README "Who sees which audit events")."""
@@ -242,6 +248,7 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "return": can_return_for_amendment,
     "add_lot": can_add_lot,
     "view_audit": lambda user, obj: can_view_audit(user),
+    "view_dashboard": lambda user, obj: can_view_dashboard(user),
     "edit_content": lambda user, obj: can_edit_content(user),
     "propose_knowledge": lambda user, obj: can_propose_knowledge(user),
     "approve_knowledge": can_approve_knowledge,

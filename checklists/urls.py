@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import amendments, audit, cases, exports, lots, responses, system
+from .views import (
+    amendments,
+    audit,
+    cases,
+    dashboard,
+    exports,
+    followups,
+    lots,
+    responses,
+    system,
+)
 
 urlpatterns = [
     path("healthz", system.healthz, name="healthz"),
@@ -25,6 +35,9 @@ urlpatterns = [
         name="return_for_amendment",
     ),
     path("audit/", audit.audit_trail, name="audit"),
+    path("follow-ups/", followups.follow_up_list, name="follow_up_list"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<slug:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
     path("lots/", lots.lot_list, name="lot_list"),
     path("lots/<int:lot_id>/", lots.lot_detail, name="lot_detail"),
     path("lots/<int:lot_id>/coas/new/", lots.coa_new, name="coa_new"),

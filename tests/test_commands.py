@@ -44,13 +44,14 @@ def test_loads_the_default_content_on_a_database_without_it(settings, monkeypatc
     out = io.StringIO()
     call_command("seed_demo", cases=3, seed=2, stdout=out)
     assert "loading the default content first" in out.getvalue()
-    assert TemplateVersion.objects.published().count() == 1
+    # The intake and the follow-up review (issue 20).
+    assert TemplateVersion.objects.published().count() == 2
     assert PatientCase.objects.count() == 3
     # Once loaded, a second run neither reloads it nor stores another version.
     out = io.StringIO()
     call_command("seed_demo", cases=3, seed=2, stdout=out)
     assert "default content" not in out.getvalue()
-    assert TemplateVersion.objects.count() == 1
+    assert TemplateVersion.objects.count() == 2
 
 
 def test_creates_accounts_and_deterministic_cases(settings, monkeypatch):
@@ -73,6 +74,8 @@ def test_creates_accounts_and_deterministic_cases(settings, monkeypatch):
     call_command("seed_demo", cases=12, seed=7, stdout=io.StringIO())
     assert PatientCase.objects.count() == 12
     Answer.objects.all().delete()
+    # Follow-up reviews first (issue 20): they point at the checklist they carried from.
+    ChecklistResponse.objects.filter(carried_from__isnull=False).delete()
     ChecklistResponse.objects.filter(amends__isnull=False).delete()
     ChecklistResponse.objects.all().delete()
     PatientCase.objects.all().delete()

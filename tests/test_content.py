@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from checklists.authoring import files, loaders
+from checklists.cases.drafts import DEFAULT_TEMPLATE_SLUG as INTAKE
 from checklists.models import (
     ChecklistTemplate,
     Citation,
@@ -166,11 +167,12 @@ class TestDefaultChecklist:
 class TestLoadDefaultContent:
     def test_loads_published_and_a_second_run_changes_nothing(self):
         call_command("load_default_content")
-        version = TemplateVersion.objects.get()
+        version = TemplateVersion.objects.get(template__slug=INTAKE)
         assert version.status == "published" and len(version.content_hash) == 64
         counts = (Source.objects.count(), Item.objects.count(), Citation.objects.count())
         call_command("load_default_content")
-        assert TemplateVersion.objects.count() == 1
+        # One version each: the intake and the follow-up review (issue 20).
+        assert TemplateVersion.objects.count() == 2
         assert (Source.objects.count(), Item.objects.count(), Citation.objects.count()) == counts
         assert Item.objects.count() >= 30
 
@@ -180,7 +182,7 @@ class TestLoadDefaultContent:
         data["sections"][0]["items"][0]["prompt"] = "A reworded first question?"
         version, created = loaders.load_template(data)
         assert created and version.number == 2 and version.status == "draft"
-        first = TemplateVersion.objects.get(number=1)
+        first = TemplateVersion.objects.get(number=1, template__slug=INTAKE)
         assert first.status == "published"
         assert (
             first.items.get(key=data["sections"][0]["items"][0]["key"]).prompt
@@ -217,7 +219,7 @@ class TestLoadDefaultContent:
         mutate(data)
         with pytest.raises(files.ContentError, match=message):
             loaders.load_template(data)
-        assert TemplateVersion.objects.count() == 1
+        assert TemplateVersion.objects.filter(template__slug=INTAKE).count() == 1
 
     def test_roles_are_created(self):
         call_command("load_default_content")
@@ -232,7 +234,7 @@ class TestLoadDefaultContent:
 
     def test_template_canonical_url(self):
         call_command("load_default_content")
-        assert ChecklistTemplate.objects.get().canonical_url.startswith("https://")
+        assert ChecklistTemplate.objects.get(slug=INTAKE).canonical_url.startswith("https://")
 
 
 def file_items():

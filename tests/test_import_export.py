@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from checklists.authoring import bundle, files, questionnaire
+from checklists.cases.drafts import DEFAULT_TEMPLATE_SLUG as INTAKE
 from checklists.models import (
     AuditEvent,
     ChecklistTemplate,
@@ -64,12 +65,14 @@ class TestJsonRoundTrip:
 
     def test_the_round_trip_keeps_review_dates_and_the_content_hash(self, tmp_path):
         call_command("load_default_content", stdout=io.StringIO())
-        stored = TemplateVersion.objects.get()
+        stored = TemplateVersion.objects.get(template__slug=INTAKE)
         dates = sorted(Item.objects.values_list("key", "reviewed_on", "review_by"))
         text = export()
         empty_the_content()
         import_file(tmp_path, text)
-        assert TemplateVersion.objects.get().content_hash == stored.content_hash
+        assert (
+            TemplateVersion.objects.get(template__slug=INTAKE).content_hash == stored.content_hash
+        )
         assert sorted(Item.objects.values_list("key", "reviewed_on", "review_by")) == dates
 
     def test_only_cited_sources_and_a_chosen_template(self):
@@ -83,12 +86,13 @@ class TestJsonRoundTrip:
 
     def test_importing_over_an_existing_template_creates_a_draft(self, tmp_path):
         call_command("load_default_content", stdout=io.StringIO())
-        data = json.loads(export())
+        data = json.loads(export("--template", INTAKE))
         data["checklists"][0]["sections"][0]["items"][0]["prompt"] = "A reworded first question?"
         printed = import_file(tmp_path, json.dumps(data))
         assert "stored version 2 (draft)" in printed
-        assert TemplateVersion.objects.get(number=1).status == "published"
-        assert TemplateVersion.objects.get(number=2).status == "draft"
+        intake = TemplateVersion.objects.filter(template__slug=INTAKE)
+        assert intake.get(number=1).status == "published"
+        assert intake.get(number=2).status == "draft"
         assert AuditEvent.objects.filter(action="content_imported").exists()
         # The same file again stores nothing new.
         assert "unchanged (matches version 2)" in import_file(tmp_path, json.dumps(data))
@@ -162,16 +166,16 @@ class TestFhirQuestionnaire:
     @pytest.fixture
     def resource(self):
         call_command("load_default_content", stdout=io.StringIO())
-        return json.loads(export("--format", "fhir"))
+        return json.loads(export("--format", "fhir", "--template", INTAKE))
 
     def test_valid_for_fhir_resources_r4b_and_the_value_sets(self, resource):
         parsed = Questionnaire.model_validate(resource)
-        assert parsed.url == ChecklistTemplate.objects.get().canonical_url
+        assert parsed.url == ChecklistTemplate.objects.get(slug=INTAKE).canonical_url
         assert parsed.version == "1" and parsed.status == "active"
         assert questionnaire.questionnaire_problems(resource) == []
 
     def test_items_are_nested_by_section(self, resource):
-        version = TemplateVersion.objects.get()
+        version = TemplateVersion.objects.get(template__slug=INTAKE)
         assert [g["linkId"] for g in resource["item"]] == list(
             Section.objects.filter(version=version)
             .order_by("position")
@@ -205,7 +209,7 @@ class TestFhirQuestionnaire:
         substances = items["substances_in_use"]
         assert substances["type"] == "choice" and substances["repeats"] is True
         codes = [o["valueCoding"]["code"] for o in substances["answerOption"]]
-        item = Item.objects.get(key="substances_in_use")
+        item = Item.objects.get(key="substances_in_use", version__template__slug=INTAKE)
         assert codes == [o["code"] for o in item.options]
         yes_no = next(i for i in items.values() if i.get("answerOption") and "repeats" not in i)
         assert yes_no["type"] == "choice"

@@ -27,6 +27,10 @@ pytestmark = pytest.mark.django_db
 # navigation's audit-permission check and the audit write where a page records a view.
 # Change them only with a reason in the commit message.
 #
+# Every page drawn in base.html counts the follow-ups due for the navigation ("Follow-ups:
+# 3 due", issue 20): one query, +1 on each full page below; fragments (the autosave's
+# reply) and redirects do not draw the navigation and do not count.
+#
 # Counts are for a warm process: the knowledge base and the published version's sections,
 # items and citations are already in memory (the "reference" cache: checklists/refdata.py,
 # cases/readmodel.py), and one query checks that the knowledge base is still current.
@@ -36,20 +40,21 @@ EXPECTED_QUERIES = {
     # 5 for the page (session, user, device, count, rows) + 2 for all of the user's
     # permissions (Django's ModelBackend: the user's own, then their groups'; cached on the
     # user for the request, so the navigation and the export form share them).
-    "case_list": 7,
+    "case_list": 8,
     # session, user, device, response (with case, team, version), answers, the knowledge-base
     # token, permissions (2), and the audit event of the view (issue 15: every page that
-    # shows a checklist's answers is written to the trail; one INSERT, was 8 before).
-    # Screening, the legal table and the citations come from memory.
-    "section": 9,
-    # the section page's 9 + the signer's profile ("Signing as Dana Reyes, PharmD", issue 19).
-    "review": 10,
-    "review_without_medications": 10,
+    # shows a checklist's answers is written to the trail; one INSERT, was 8 before), and
+    # the navigation's count of follow-ups due (issue 20). Screening, the legal table and
+    # the citations come from memory.
+    "section": 10,
+    # the section page's 10 + the signer's profile ("Signing as Dana Reyes, PharmD", issue 19).
+    "review": 11,
+    "review_without_medications": 11,
     # the section page's 9 (its audit event included) + the revision chain, the return
     # requests and the acknowledgements.
-    "response_detail": 12,
+    "response_detail": 13,
     # a signed response shows its frozen flags: no knowledge-base token to check.
-    "signed_response_detail": 11,
+    "signed_response_detail": 12,
     # session, user, device, response, permissions (2), answers, lock-version bump, one UPDATE for
     # the changed answers, audit event (+1 when answers are new: at most 10 whatever the
     # number of items), + the open window of saves the event folds into (issue 19: one
@@ -62,10 +67,10 @@ EXPECTED_QUERIES = {
     # An amendment (issue 16): its review page reads the revision it amends and that
     # revision's acknowledgements once, to carry those of unchanged problems (+2, whatever
     # the number of problems); its section pages show no acknowledgements and cost the same.
-    "amendment_section": 9,
+    "amendment_section": 10,
     # + the signer's profile, as the review; + the amended revision's answers, for what the
     # amendment changed (issue 19: its sign page shows the changes).
-    "amendment_review": 13,
+    "amendment_review": 14,
 }
 # A cold process reads the knowledge base (16 queries: names, classes, two rule tables, the
 # places, the legal rows, the lab limits, the problem catalogue and the medicine-combination

@@ -81,11 +81,15 @@ def test_every_rule_caution_legal_row_and_lab_limit_has_a_row():
     assert codes["interaction rule"] == {r["code"] for r in read("knowledge/interactions.json")}
     assert codes["variability rule"] == {r["code"] for r in read("knowledge/variability.json")}
     assert codes["combination rule"] == {r["code"] for r in read("knowledge/combinations.json")}
-    cautions = {
-        f"item:{i['key']}"
-        for s in read("default_checklist.json")["sections"]
-        for i in s["items"]
-        if i.get("caution")
+    intake = [i for s in read("default_checklist.json")["sections"] for i in s["items"]]
+    follow_up = [i for s in read("follow_up_checklist.json")["sections"] for i in s["items"]]
+    cautions = {f"item:{i['key']}" for i in intake if i.get("caution")}
+    # The follow-up review's own cautions; those it shares with the intake are listed once.
+    shared = {i["key"] for i in intake}
+    cautions |= {
+        f"follow-up item:{i['key']}"
+        for i in follow_up
+        if i.get("caution") and i["key"] not in shared
     }
     assert codes["checklist caution"] == cautions
     legal = read("legal/statuses.json")

@@ -118,6 +118,20 @@ ROUTES = {
         "GET": (LOGIN, 200, 404, 200, 404, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
     },
+    # Issue 20: the worklist for every signed-in user (their teams' cases); the dashboard
+    # and its CSVs for supervisors and auditors (the export permission).
+    "follow_up_list": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "dashboard": {
+        "GET": (LOGIN, 403, 403, 200, 403, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "dashboard_csv": {
+        "GET": (LOGIN, 403, 403, 200, 403, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
     # The site root redirects to the case list for everyone.
     "<root>": {"GET": (302,) * 6, "POST": (302,) * 6},
 }
@@ -157,6 +171,7 @@ def world(settings, tmp_path, version, team, clinician, outsider, supervisor, ed
         "section_key": "individual_variability",
         "lot_id": lot.pk,
         "coa_id": coa.pk,
+        "chart": "overdue",
     }
     return users, kwargs
 

@@ -142,6 +142,7 @@ def sample_urls(objects) -> dict[str, str]:
         "section_key": "individual_variability",
         "lot_id": objects.lot.pk,
         "coa_id": objects.coa.pk,
+        "chart": "overdue",
     }
     # The application's own routes are built as the route inventory builds them.
     urls = {("" if key == "<root>" else key): url_for(key, kwargs) for key in ROUTES}

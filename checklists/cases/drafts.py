@@ -28,6 +28,7 @@ from ..models import (
     Section,
     TemplateVersion,
 )
+from . import followup
 from .readmodel import ResponseState, load_state
 
 DEFAULT_TEMPLATE_SLUG = "kratom-melatonin-intake"
@@ -111,13 +112,19 @@ CARRY_FORWARD = frozenset(
 
 
 @transaction.atomic
-def start_response(*, case: PatientCase, user, ip: str | None = None) -> ChecklistResponse:
-    """Start a draft on the published version, pre-filled with the stable answers (see
-    CARRY_FORWARD) of the case's last signed checklist whose keys the new version keeps."""
+def start_response(
+    *,
+    case: PatientCase,
+    user,
+    ip: str | None = None,
+    template_slug: str = DEFAULT_TEMPLATE_SLUG,
+) -> ChecklistResponse:
+    """Start a draft on the template's published version (the intake unless told, or the
+    follow-up review), pre-filled with the stable answers (see CARRY_FORWARD, and
+    followup.py for a review's) of the case's last signed checklist whose keys the new
+    version asks, whichever template that checklist was."""
     require(can_start_checklist(user, case), "Only clinicians can start a checklist.")
-    version = (
-        TemplateVersion.objects.published().filter(template__slug=DEFAULT_TEMPLATE_SLUG).first()
-    )
+    version = TemplateVersion.objects.published().filter(template__slug=template_slug).first()
     if version is None:
         raise NoPublishedVersion("The checklist has no published version yet.")
     now = timezone.now()
@@ -129,7 +136,7 @@ def start_response(*, case: PatientCase, user, ip: str | None = None) -> Checkli
     response = ChecklistResponse.objects.create(
         case=case, version=version, started_by=user, started_at=now, updated_at=now
     )
-    carried = _carry_forward(earlier, response, user, now) if earlier else []
+    carried = _carry_forward(earlier, response, user, now, template_slug) if earlier else []
     if carried:
         response.carried_from, response.carried_keys = earlier, carried
         response.save(update_fields=["carried_from", "carried_keys"])
@@ -148,25 +155,25 @@ def start_response(*, case: PatientCase, user, ip: str | None = None) -> Checkli
 
 
 def _carry_forward(
-    earlier: ChecklistResponse, response: ChecklistResponse, user, now: datetime.datetime
+    earlier: ChecklistResponse,
+    response: ChecklistResponse,
+    user,
+    now: datetime.datetime,
+    template_slug: str,
 ) -> list[str]:
-    """Copy the CARRY_FORWARD answers of `earlier` that `response`'s version still asks;
+    """Copy the carried answers of `earlier` that `response`'s version still asks;
     returns their keys."""
-    items = {i.key: i for i in Item.objects.filter(version=response.version, key__in=CARRY_FORWARD)}
+    keys = CARRY_FORWARD | followup.extra_keys(template_slug)
+    items = {i.key: i for i in Item.objects.filter(version=response.version, key__in=keys)}
     old = earlier.answers.filter(item__key__in=list(items)).select_related("item")
+    values = {a.item.key: a.value for a in old if is_answered(a.value)}
+    values = followup.without_stale_legal_check(values, timezone.localdate(now))
     copies = [
-        Answer(
-            response=response,
-            item=items[a.item.key],
-            value=a.value,
-            updated_at=now,
-            updated_by=user,
-        )
-        for a in old
-        if is_answered(a.value)
+        Answer(response=response, item=items[key], value=value, updated_at=now, updated_by=user)
+        for key, value in values.items()
     ]
     Answer.objects.bulk_create(copies)
-    return sorted(a.item.key for a in copies)
+    return sorted(values)
 
 
 # --- Saving a section -------------------------------------------------------------------

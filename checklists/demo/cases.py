@@ -11,6 +11,7 @@ from django.utils import timezone
 from .. import screening
 from ..cases.cases import create_case
 from ..cases.drafts import DEFAULT_TEMPLATE_SLUG, NoPublishedVersion, save_section, start_response
+from ..cases.followup import FOLLOW_UP_SLUG
 from ..cases.readmodel import load_state
 from ..cases.signing import amend_response, record_signature
 from ..conditions import condition_holds
@@ -157,6 +158,19 @@ def _seed_one(index: int, seed: int, teams, team_users, rng: random.Random) -> N
         plan = draft.version.sections.get(key="plan_and_monitoring")
         fill_response_section(draft, plan, user, rng)
         _sign(draft, user, rng)
+    elif stage >= 0.65:
+        _seed_follow_up(case, user, rng)
+
+
+def _seed_follow_up(case: PatientCase, user, rng: random.Random) -> None:
+    """A signed follow-up review after the intake (issue 20), whose own next date (from
+    ten days ago to forty ahead) leaves some cases overdue on the worklist."""
+    try:
+        review = start_response(case=case, user=user, template_slug=FOLLOW_UP_SLUG)
+    except NoPublishedVersion:
+        return  # content loaded before the follow-up review existed
+    fill_response(review, user, rng, sections=review.version.sections.count())
+    _sign(review, user, rng)
 
 
 def fill_response_section(response, section, user, rng) -> None:

@@ -105,8 +105,8 @@ class ItemContentForm(forms.ModelForm):
         label="and also when",
         error_messages=show_item.error_messages,
     )
-    also_op = forms.ChoiceField(choices=SHOW_OPS, required=False, label="Comparison")
-    also_values = forms.MultipleChoiceField(required=False, label="Answers")
+    also_op = forms.ChoiceField(choices=SHOW_OPS, required=False, label="Second comparison")
+    also_values = forms.MultipleChoiceField(required=False, label="Second condition's answers")
     caution_when = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -285,8 +285,13 @@ class ChecklistResponse(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        # The case list's draft/signed state per case (EXISTS by case and status).
-        indexes = [models.Index(fields=["case", "status"], name="response_case_status")]
+        indexes = [
+            # The case list's draft/signed state per case (EXISTS by case and status).
+            models.Index(fields=["case", "status"], name="response_case_status"),
+            # The dashboard's weeks and latest signings (issue 20), read from the index
+            # alone: a scan of the table reads every frozen snapshot's pages.
+            models.Index(fields=["status", "signed_at", "case"], name="response_status_signed"),
+        ]
         permissions = [
             ("return_checklistresponse", "Can return a signed checklist for amendment"),
             ("export_responses", "Can export checklist responses in bulk"),

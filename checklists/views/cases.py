@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,11 +21,15 @@ from ..access import (
     teams_for_user,
 )
 from ..cases.cases import create_case, update_case
-from ..cases.drafts import NoPublishedVersion, start_response
+from ..cases.drafts import DEFAULT_TEMPLATE_SLUG, NoPublishedVersion, start_response
+from ..cases.followup import FOLLOW_UP_SLUG
+from ..followups.timeline import timeline
 from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm, ExportFilterForm
 from ..models import AuditEvent, PatientCase
 
 SEARCH_SESSION_KEY = "case_search"
+# What the case page and the worklist may start (POST `template`; none: the intake).
+STARTABLE_TEMPLATES = {DEFAULT_TEMPLATE_SLUG: "Checklist", FOLLOW_UP_SLUG: "Follow-up review"}
 
 
 @login_required
@@ -89,7 +94,7 @@ def case_new(request):
 @require_GET
 def case_detail(request, case_id: int):
     case = get_case_for_user(request.user, case_id)
-    responses = case.responses.select_related("version__template", "started_by", "signed_by")
+    responses = list(case.responses.select_related("version__template", "started_by", "signed_by"))
     audit.record(
         AuditEvent.Action.CASE_VIEWED,
         user=request.user,
@@ -103,6 +108,8 @@ def case_detail(request, case_id: int):
         {
             "case": case,
             "responses": responses,
+            "timeline": timeline(case, responses),
+            "has_signed": any(r.signed_at for r in responses),
             "today": timezone.localdate(),
         },
     )
@@ -114,12 +121,19 @@ def checklist_start(request, case_id: int):
     case = get_case_for_user(request.user, case_id)
     if not can_start_checklist(request.user, case):
         raise NotClinician("Only clinicians can start a checklist.")
+    slug = request.POST.get("template") or DEFAULT_TEMPLATE_SLUG
+    if slug not in STARTABLE_TEMPLATES:
+        return HttpResponseBadRequest("Unknown checklist.", content_type="text/plain")
     try:
-        response = start_response(case=case, user=request.user, ip=audit.client_ip(request))
+        response = start_response(
+            case=case, user=request.user, ip=audit.client_ip(request), template_slug=slug
+        )
     except NoPublishedVersion as error:
         messages.error(request, str(error))
         return redirect("case_detail", case_id=case.pk)
-    messages.success(request, "Checklist started. Each section is saved when you continue.")
+    messages.success(
+        request, f"{STARTABLE_TEMPLATES[slug]} started. Each section is saved when you continue."
+    )
     first = response.version.sections.order_by("position").first()
     return redirect("section", response_id=response.pk, section_key=first.key)
 

@@ -4,6 +4,10 @@ from django.db import transaction
 from ...authoring import bundle, files, loaders, release
 from ...roles import ensure_roles
 
+# The checklists loaded, each a template of its own: the intake (its first version is the
+# one `make run` serves) and the follow-up review (issue 20).
+CHECKLIST_FILES = ("default_checklist.json", "follow_up_checklist.json")
+
 
 class Command(BaseCommand):
     help = (
@@ -18,9 +22,12 @@ class Command(BaseCommand):
             with transaction.atomic():
                 ensure_roles()
                 changed = bundle.load_sources(files.read_json(directory / "sources.json"))
-                data = files.read_json(directory / "default_checklist.json")
-                version, created = loaders.load_template(data)
+                loaded = [
+                    loaders.load_template(files.read_json(directory / name))
+                    for name in CHECKLIST_FILES
+                ]
                 outcome = release.record_release(directory)
+                version, created = loaded[0]
                 loaders.record_loaded(
                     sources=changed,
                     knowledge=outcome.rows,
@@ -29,22 +36,24 @@ class Command(BaseCommand):
                     template=version.template.slug,
                     version=version.number,
                     version_created=created,
+                    templates={v.template.slug: [v.number, new] for v, new in loaded},
                 )
         except files.ContentError as error:
             raise CommandError(f"Content not loaded: {error}") from None
         self.stdout.write(f"Sources: {changed} added or updated.")
         self.stdout.write(self._release_line(outcome))
-        if created:
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"{version.template.title}: stored version {version.number} "
-                    f"({version.get_status_display().lower()})."
+        for version, created in loaded:
+            if created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"{version.template.title}: stored version {version.number} "
+                        f"({version.get_status_display().lower()})."
+                    )
                 )
-            )
-        else:
-            self.stdout.write(
-                f"{version.template.title}: unchanged (matches version {version.number})."
-            )
+            else:
+                self.stdout.write(
+                    f"{version.template.title}: unchanged (matches version {version.number})."
+                )
 
     @staticmethod
     def _release_line(outcome: release.Outcome) -> str:

@@ -1,0 +1,148 @@
+"""The follow-up worklist (issue 20, point 1): the teams' cases with a review date,
+grouped overdue / this week / later, each with its last signing's most serious problems;
+the navigation's count."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from checklists.models import PatientCase
+
+from .conftest import login
+from .factories import fill, make_case, make_response, make_user, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def _due(case, days: int) -> None:
+    PatientCase.objects.filter(pk=case.pk).update(
+        follow_up_due=timezone.localdate() + datetime.timedelta(days=days)
+    )
+
+
+@pytest.fixture
+def signed_case(version, team, clinician):
+    """A case whose intake the clinician signed (oxycodone with kratom and melatonin: a
+    serious problem frozen at signing)."""
+    case = make_case(team, clinician, reference="FU-SIGNED")
+    response = make_response(case, clinician)
+    fill(response, clinician)
+    sign(response, clinician)
+    return case
+
+
+def test_anonymous_is_sent_to_log_in(client):
+    answer = client.get(reverse("follow_up_list"))
+    assert answer.status_code == 302
+    assert "/accounts/login/" in answer["Location"]
+
+
+def test_cases_are_grouped_soonest_first_with_the_last_signing_problems(
+    clinician_client, signed_case, team, clinician
+):
+    late, soon, later = (make_case(team, clinician, reference=r) for r in ("LATE", "SOON", "LATER"))
+    _due(late, -3)
+    _due(soon, 2)
+    _due(later, 30)
+    make_case(team, clinician, reference="NO-DATE")
+    page = clinician_client.get(reverse("follow_up_list"))
+    assert page.status_code == 200
+    groups = {g.key: [r.case.reference for r in g.rows] for g in page.context["groups"]}
+    assert groups == {"overdue": ["LATE"], "week": ["FU-SIGNED", "SOON"], "later": ["LATER"]}
+    row = page.context["groups"][1].rows[0]
+    assert row.problems and row.problems[0].severity in ("contraindicated", "major")
+    assert row.signer == "clinician"
+    text = page.content.decode()
+    assert "3 days overdue" in text
+    assert row.problems[0].title in text
+    assert "NO-DATE" not in text
+
+
+def test_an_outsider_never_sees_another_team(outsider_client, signed_case):
+    page = outsider_client.get(reverse("follow_up_list"))
+    assert page.status_code == 200
+    assert page.context["groups"] == []
+    assert "FU-SIGNED" not in page.content.decode()
+
+
+def test_the_clinician_filter_keeps_who_signed_last(client, signed_case, team, clinician):
+    colleague = make_user("colleague", teams=[team])
+    other = make_case(team, colleague, reference="BY-COLLEAGUE")
+    response = make_response(other, colleague)
+    fill(response, colleague)
+    sign(response, colleague)
+    login(client, colleague)
+    url = reverse("follow_up_list")
+    every = [r.case.reference for g in client.get(url).context["groups"] for r in g.rows]
+    assert sorted(every) == ["BY-COLLEAGUE", "FU-SIGNED"]
+    mine = client.get(url, {"clinician": colleague.pk}).context["groups"]
+    assert [r.case.reference for g in mine for r in g.rows] == ["BY-COLLEAGUE"]
+    # Someone not on the user's teams is no filter at all.
+    stranger = make_user("stranger")
+    assert client.get(url, {"clinician": stranger.pk}).context["chosen"] is None
+
+
+@pytest.mark.parametrize("persona", ["supervisor_client", "auditor_client"])
+def test_supervisors_and_auditors_read_it_without_the_start_button(request, persona, signed_case):
+    page = request.getfixturevalue(persona).get(reverse("follow_up_list"))
+    assert page.status_code == 200
+    assert "FU-SIGNED" in page.content.decode()
+    assert "Start follow-up review" not in page.content.decode()
+
+
+def test_the_clinician_can_start_a_follow_up_from_the_worklist(clinician_client, signed_case):
+    page = clinician_client.get(reverse("follow_up_list")).content.decode()
+    assert reverse("checklist_start", args=[signed_case.pk]) in page
+    assert 'name="template" value="follow-up"' in page
+
+
+def test_the_navigation_counts_what_is_due_today_or_earlier(
+    clinician_client, colleague, team, clinician
+):
+    for days, ref in ((-5, "A"), (0, "B"), (1, "C")):
+        _due(make_case(team, clinician, reference=ref), days)
+    page = clinician_client.get(reverse("case_list")).content.decode()
+    assert "Follow-ups: 2 due" in page
+
+
+def test_no_count_in_the_navigation_when_nothing_is_due(clinician_client):
+    page = clinician_client.get(reverse("case_list")).content.decode()
+    assert ">Follow-ups</a>" in page
+    assert "due</a>" not in page
+
+
+def test_the_reminder_command_lists_what_is_due_per_clinician(signed_case, team, clinician):
+    import io
+
+    from django.core.management import call_command
+
+    far = make_case(team, clinician, reference="FAR")
+    _due(far, 30)
+    _due(signed_case, -2)
+    out = io.StringIO()
+    call_command("followups_due", "--days", "7", stdout=out)
+    text = out.getvalue()
+    assert "Follow-ups due by" in text and ": 1" in text
+    assert f"case {signed_case.pk}" in text and "overdue 2 d" in text
+    assert "clinician: 1" in text
+    assert f"case {far.pk} " not in text
+    # Named by id and team only: the output may be mailed or logged.
+    assert "FU-SIGNED" not in text
+
+
+def test_the_reminder_command_refuses_a_negative_window(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("followups_due", "--days", "-1")
+
+
+def test_the_navigation_count_stops_at_its_cap(clinician_client, team, clinician, monkeypatch):
+    from checklists.followups import worklist
+
+    monkeypatch.setattr(worklist, "DUE_COUNT_CAP", 2)
+    for ref in ("A", "B", "C"):
+        _due(make_case(team, clinician, reference=ref), -1)
+    assert "Follow-ups: 2+ due" in clinician_client.get(reverse("case_list")).content.decode()
