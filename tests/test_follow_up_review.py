@@ -63,9 +63,8 @@ REVIEW_ANSWERS = {
     },
     "legal_recheck": {
         "jurisdiction": "US-TX",
-        "legal_checked": "yes",
-        "legal_check_source": "Texas Health and Safety Code ch. 444",
-        "legal_check_date": TODAY,
+        "kratom_legal_check_source": "Texas Health and Safety Code ch. 444",
+        "kratom_legal_check_date": TODAY,
         "kratom_legal_status_found": "legal_regulated",
     },
     "plan_and_monitoring": {
@@ -165,16 +164,18 @@ def test_screening_runs_on_the_review_as_on_the_intake(case, signed_intake, clin
 
 
 def test_the_legal_check_is_carried_only_while_recent(settings):
+    """Per substance: a recent kratom check is carried while a stale melatonin one is not."""
     settings.LEGAL_STALE_DAYS = 90
     today = datetime.date(2026, 11, 30)
-    check = {"legal_checked": "yes", "legal_check_source": "statute", "jurisdiction": "US-TX"}
-    recent = {**check, "legal_check_date": "2026-10-01"}
-    stale = {**check, "legal_check_date": "2026-08-01"}
-    assert without_stale_legal_check(recent, today) == recent
-    assert without_stale_legal_check(stale, today) == {"jurisdiction": "US-TX"}
-    assert without_stale_legal_check({**check, "legal_check_date": "bad"}, today) == {
-        "jurisdiction": "US-TX"
-    }
+    kratom = {"kratom_legal_check_source": "statute", "kratom_legal_status_found": "legal"}
+    melatonin = {"melatonin_legal_check_source": "FDA"}
+    place = {"jurisdiction": "US-TX"}
+    recent = {**kratom, "kratom_legal_check_date": "2026-10-01"}
+    stale = {**melatonin, "melatonin_legal_check_date": "2026-08-01"}
+    assert without_stale_legal_check({**place, **recent}, today) == {**place, **recent}
+    assert without_stale_legal_check({**place, **recent, **stale}, today) == {**place, **recent}
+    bad = {**kratom, "kratom_legal_check_date": "bad"}
+    assert without_stale_legal_check({**place, **bad}, today) == place
 
 
 def _sign_review(case, clinician):
@@ -240,9 +241,7 @@ def test_the_demo_has_follow_up_reviews_and_overdue_cases(settings, monkeypatch)
     monkeypatch.setenv("DEMO_PASSWORD", "demo password for tests")
     call_command("load_default_content", stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("seed_demo", cases=40, seed=3, stdout=open("/dev/null", "w"))  # noqa: SIM115
-    reviews = ChecklistResponse.objects.filter(
-        version__template__slug="follow-up", status="signed"
-    )
+    reviews = ChecklistResponse.objects.filter(version__template__slug="follow-up", status="signed")
     assert reviews.exists()
     assert all(r.carried_from_id for r in reviews)
     today = timezone.localdate()

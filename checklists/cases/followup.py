@@ -17,11 +17,15 @@ FOLLOW_UP_SLUG = "follow-up"
 
 # Confirmed at each review rather than asked afresh.
 FOLLOW_UP_EXTRA = frozenset({"substances_in_use", "age_band", "jurisdiction", "who_to_call"})
-# The clinician's legal check: carried together, and only while the check is recent.
-LEGAL_CHECK = frozenset(
-    {"legal_checked", "legal_check_source", "legal_check_date", "kratom_legal_status_found"}
-)
-LEGAL_CHECK_DATE = "legal_check_date"
+# The clinician's own check of each substance's law: its source and date carried together,
+# and only while that check is recent (kratom's takes the status found in the table along).
+LEGAL_CHECKS = {
+    "kratom": frozenset(
+        {"kratom_legal_check_source", "kratom_legal_check_date", "kratom_legal_status_found"}
+    ),
+    "melatonin": frozenset({"melatonin_legal_check_source", "melatonin_legal_check_date"}),
+}
+LEGAL_CHECK = frozenset().union(*LEGAL_CHECKS.values())
 
 
 def extra_keys(template_slug: str) -> frozenset[str]:
@@ -30,14 +34,16 @@ def extra_keys(template_slug: str) -> frozenset[str]:
 
 
 def without_stale_legal_check(values: dict[str, Any], today: datetime.date) -> dict[str, Any]:
-    """`values` (answers by key) less the legal check when its date is missing, unreadable
-    or more than LEGAL_STALE_DAYS before `today`."""
-    if not LEGAL_CHECK & set(values):
-        return values
-    try:
-        checked = datetime.date.fromisoformat(str(values.get(LEGAL_CHECK_DATE)))
-    except ValueError:
-        checked = None
-    if checked is not None and 0 <= (today - checked).days <= settings.LEGAL_STALE_DAYS:
-        return values
-    return {key: value for key, value in values.items() if key not in LEGAL_CHECK}
+    """`values` (answers by key) less each substance's legal check whose date is missing,
+    unreadable or more than LEGAL_STALE_DAYS before `today`."""
+    stale: set[str] = set()
+    for agent, keys in LEGAL_CHECKS.items():
+        if not keys & set(values):
+            continue
+        try:
+            checked = datetime.date.fromisoformat(str(values.get(f"{agent}_legal_check_date")))
+        except ValueError:
+            checked = None
+        if checked is None or not 0 <= (today - checked).days <= settings.LEGAL_STALE_DAYS:
+            stale |= keys
+    return {key: value for key, value in values.items() if key not in stale}
