@@ -515,9 +515,10 @@ def test_a_locked_item_shows_its_values_in_words(editor_client, published):
 PAGE_QUERIES = {
     # + the earlier items, the problem catalogue, the drug classes, the caution tags in use
     "item": 17,
-    # + the sections, the items, their citations with sources
-    "preview": 10,
-    "section preview": 10,
+    # + the sections, the items, their citations with sources; + the navigation's count of
+    # follow-ups due (issue 20: the preview draws the clinician's page, navigation included)
+    "preview": 11,
+    "section preview": 11,
     # + the previous version, both versions' sections and items for the diff
     "review": 14,
     # + the validation's checks, the review history

@@ -9,13 +9,12 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..forms.item_content import (
+from ..forms.item_content import ItemContentForm, earlier_items
+from ..forms.item_pages import (
     IN_WORDS,
     ITEM_FIELDSETS,
     ITEM_READONLY_FIELDSETS,
-    ItemContentForm,
     caution_in_words,
-    earlier_items,
     screening_in_words,
 )
 from ..forms.sections import condition_text

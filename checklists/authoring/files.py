@@ -18,15 +18,18 @@ from typing import Any
 
 from ..conditions import OPERATORS, condition_items
 from ..models import (
-    Agent,
     Citation,
     Item,
     ItemKind,
     Severity,
     TemplateVersion,
-    VariabilityRule,
 )
 from ..models.knowledge import is_question
+from .checks import ContentError, check_text, check_type
+from .screening_keys import SCREENING_ROLES, check_screening
+
+# Names other modules still take from here.
+__all__ = ["SCREENING_ROLES", "ContentError", "check_text", "check_type"]
 
 # checklists/content/: this module lives one level below it, in checklists/authoring/.
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
@@ -49,26 +52,8 @@ ITEM_FIELDS = (
 )
 
 
-SCREENING_ROLES = {
-    # a yes/no question the medicine list also answers: "classes" names what answers it
-    "medicine_question",
-    "substances",
-    "factors",
-    "medications",
-    "jurisdiction",
-    "products",
-    "legal_check_source",
-    "legal_check_date",
-    # the plan's monitoring: {"problems": {problem key: [option codes]}} suggested by the
-    # problems the cautions raise (issue 18)
-    "monitoring",
-}
 CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTI_CHOICE}
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]*")
-
-
-class ContentError(ValueError):
-    """A content file is malformed; the message names the key at fault."""
 
 
 def canonical_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,37 +116,6 @@ def parse_json(text: str, name: str = "file") -> Any:
 
 # The checks below are shared with the sources list and the bundle (bundle.py), so that
 # every content file is refused in the same words.
-
-
-def check_type(value: Any, types: type | tuple, where: str, what: str) -> None:
-    """Refuse `value` unless it is of `types` (a bool is not a whole number here)."""
-    if not isinstance(value, types) or (types is int and isinstance(value, bool)):
-        names = " or ".join(
-            {
-                dict: "an object",
-                list: "a list",
-                str: "text",
-                bool: "true or false",
-                int: "a whole number",
-            }.get(t, t.__name__)
-            for t in (types if isinstance(types, tuple) else (types,))
-        )
-        raise ContentError(f"{where}: {what} must be {names}")
-
-
-def check_text(
-    mapping: dict, key: str, where: str, *, max_length: int = 0, required: bool = True
-) -> None:
-    """Refuse `mapping[key]` unless it is text (not blank when required), short enough."""
-    if key not in mapping:
-        if required:
-            raise ContentError(f"{where}: missing {key!r}")
-        return
-    check_type(mapping[key], str, where, repr(key))
-    if required and not mapping[key].strip():
-        raise ContentError(f"{where}: {key!r} is empty")
-    if max_length and len(mapping[key]) > max_length:
-        raise ContentError(f"{where}: {key!r} is longer than {max_length} characters")
 
 
 def _check_date(mapping: dict, key: str, where: str) -> None:
@@ -270,7 +224,7 @@ def item_json_problem(item: dict[str, Any]) -> str | None:
     try:
         _check_item_json(item, "This item")
         codes = [option["code"] for option in item.get("options") or []]
-        _check_screening(item.get("screening"), codes, "This item")
+        check_screening(item.get("screening"), codes, "This item")
     except ContentError as error:
         return str(error)
     return None
@@ -355,7 +309,7 @@ def _check_item(item: Any, where: str, seen: set[str], source_keys: set[str]) ->
     if any(key not in seen for key in condition_items(item.get("show_when"))):
         raise ContentError(f"{where}: show_when refers to a missing or later item")
     codes = _option_codes(item, where)
-    _check_screening(item.get("screening"), codes, where)
+    check_screening(item.get("screening"), codes, where)
     if not item.get("citations"):
         raise ContentError(f"{where}: cites no source")
     for citation in item["citations"]:
@@ -373,45 +327,6 @@ def _option_codes(item: dict, where: str) -> list[str]:
     if item["kind"] not in CHOICE_KINDS and codes:
         raise ContentError(f"{where}: only single_choice and multi_choice items have options")
     return codes
-
-
-def _check_screening(screening: dict | None, codes: list[str], where: str) -> None:
-    """An item's screening role, and a map from its own codes to known agents or factors."""
-    if screening is None:
-        return
-    if screening.get("role") not in SCREENING_ROLES:
-        raise ContentError(f"{where}: unknown screening role {screening.get('role')!r}")
-    unknown = set(screening.get("map", {})) - set(codes or ["yes", "no", "unknown"])
-    if unknown:
-        raise ContentError(f"{where}: screening maps unknown codes {sorted(unknown)}")
-    allowed = {
-        "substances": set(Agent.values),
-        "factors": set(VariabilityRule.Factor.values),
-    }.get(screening["role"])
-    if allowed is not None and set(screening.get("map", {}).values()) - allowed:
-        raise ContentError(f"{where}: screening maps to unknown agents or factors")
-    problems = screening.get("problems", {})
-    check_type(problems, dict, where, "'screening.problems'")
-    for problem, suggested in problems.items():
-        check_type(suggested, list, where, f"'screening.problems.{problem}'")
-        if not SLUG.fullmatch(problem.replace("-", "_")) or set(suggested) - set(codes):
-            raise ContentError(
-                f"{where}: 'screening.problems' maps problem keys to the item's own options"
-            )
-    if "substance" in screening and screening["substance"] not in Agent.values:
-        raise ContentError(f"{where}: screening names an unknown substance")
-    ages = screening.get("ages", {})
-    check_type(ages, dict, where, "'screening.ages'")
-    if set(ages) - set(codes) or not all(
-        isinstance(span, list)
-        and len(span) == 2
-        and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
-        and span[0] <= span[1]
-        for span in ages.values()
-    ):
-        raise ContentError(
-            f"{where}: 'screening.ages' maps the item's own option codes to [youngest, oldest]"
-        )
 
 
 def version_data(version: TemplateVersion) -> dict[str, Any]:

@@ -219,35 +219,8 @@ def intake_from_answers(
     `place` stands for the jurisdiction until the question is answered (a draft shows the
     place's legal table and cautions at once; signing needs the answer itself).
     """
-    items = list(items)
-    answers = effective_answers(items, answers)
-    substances: set[str] = set()
-    factors: set[str] = set()
-    medications: list[str] = []
-    jurisdiction, products = place or None, ()
-    # Per agent ("" for an older version's one check that covers every agent).
-    legal_sources: dict[str, Any] = {}
-    legal_dates: dict[str, Any] = {}
-    for item in items:
-        rule, value = item.screening, answers.get(item.key)
-        if not rule or value is None:
-            continue
-        role = rule["role"]
-        chosen = value if isinstance(value, list) else [value]
-        if role == "substances":
-            substances.update(rule["map"][c] for c in chosen if c in rule["map"])
-        elif role == "factors":
-            factors.update(rule["map"][c] for c in chosen if c in rule["map"])
-        elif role == "medications":
-            medications.extend(row["name"] for row in value if row.get("name"))
-        elif role == "jurisdiction":
-            jurisdiction = value
-        elif role == "products":
-            products = tuple(value)
-        elif role == "legal_check_source":
-            legal_sources[rule.get("substance", "")] = value
-        elif role == "legal_check_date":
-            legal_dates[rule.get("substance", "")] = value
+    found = _by_role(items, answers)
+    factors = set(found["factors"])
     age = None
     if birth_year:
         # The youngest the patient can be: a birthday later this year still counts.
@@ -256,14 +229,46 @@ def intake_from_answers(
             factors.add(VariabilityRule.Factor.AGE_65_PLUS)
     return Intake(
         on=on,
-        substances=frozenset(substances),
-        medications=tuple(medications),
+        substances=frozenset(found["substances"]),
+        medications=tuple(found["medications"]),
         age_years=age,
         factors=frozenset(factors),
-        jurisdiction=jurisdiction,
-        products=products,
-        legal_checks=_answered_legal_checks(legal_sources, legal_dates),
+        jurisdiction=found["jurisdiction"] or place or None,
+        products=tuple(found["products"]),
+        legal_checks=_answered_legal_checks(found["legal_sources"], found["legal_dates"]),
     )
+
+
+def _by_role(items: Iterable, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """What the visible answers say, gathered by their items' screening roles. Legal check
+    sources and dates are per agent ("" for an older version's one check for every agent)."""
+    items = list(items)
+    answers = effective_answers(items, answers)
+    found: dict[str, Any] = {
+        "substances": set(),
+        "factors": set(),
+        "medications": [],
+        "jurisdiction": None,
+        "products": (),
+        "legal_sources": {},
+        "legal_dates": {},
+    }
+    for item in items:
+        rule, value = item.screening, answers.get(item.key)
+        if not rule or value is None:
+            continue
+        role = rule["role"]
+        chosen = value if isinstance(value, list) else [value]
+        if role in ("substances", "factors"):
+            found[role].update(rule["map"][c] for c in chosen if c in rule["map"])
+        elif role == "medications":
+            found["medications"] += [row["name"] for row in value if row.get("name")]
+        elif role in ("jurisdiction", "products"):
+            found[role] = value
+        elif role in ("legal_check_source", "legal_check_date"):
+            kind = "legal_sources" if role == "legal_check_source" else "legal_dates"
+            found[kind][rule.get("substance", "")] = value
+    return found
 
 
 def _answered_legal_checks(sources: dict[str, Any], dates: dict[str, Any]) -> dict[str, Any]:
