@@ -91,7 +91,13 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # The "Copy note" button writes to the clipboard; grant it so the test can read it back.
-    return {**browser_context_args, "permissions": ["clipboard-read", "clipboard-write"]}
+    # A desktop window (1440 px) by default: below 1400 px the navigation folds into
+    # "Menu" (base.html); the layout and panel tests set their own sizes.
+    return {
+        **browser_context_args,
+        "permissions": ["clipboard-read", "clipboard-write"],
+        "viewport": {"width": 1440, "height": 900},
+    }
 
 
 @pytest.fixture(autouse=True)

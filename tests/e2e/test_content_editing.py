@@ -4,6 +4,7 @@ comments and approves; the next checklist shows the change and raises the cautio
 
 from playwright.sync_api import expect
 
+from checklists.cases.drafts import DEFAULT_TEMPLATE_SLUG as INTAKE
 from checklists.cases.drafts import save_section, start_response
 from checklists.models import AuditEvent, TemplateVersion
 
@@ -25,7 +26,7 @@ def no_violations(page, where: str) -> None:
 
 
 def test_an_editor_changes_an_item_and_a_second_editor_approves_it(page, site, steps):
-    published = TemplateVersion.objects.published().get()
+    published = TemplateVersion.objects.published().get(template__slug=INTAKE)
     make_editor("editor")
     make_editor("reviewer")
     url = site["url"]
@@ -46,11 +47,11 @@ def test_an_editor_changes_an_item_and_a_second_editor_approves_it(page, site, s
     page.locator(f"#id_options_rows-{row}-code").fill("undecided")
     page.locator(f"#id_options_rows-{row}-label").fill("Has not decided yet")
     page.get_by_label("Show this question when").select_option("substances_in_use")
-    page.get_by_label("Comparison").select_option("is")
+    page.locator("#id_show_op").select_option("is")
     # Only that question's answers are offered (another's are disabled by the script).
     other = page.locator('#id_show_values option[value="age_band:under_18"]')
     assert other.evaluate("option => option.disabled")
-    page.get_by_label("Answers").select_option("substances_in_use:kratom")
+    page.locator("#id_show_values").select_option("substances_in_use:kratom")
     expect(page.locator("#id_prompt + .checklists-char-count")).to_have_text(
         f"{len(item.prompt)} of 300 characters"
     )
