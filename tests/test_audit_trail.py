@@ -197,9 +197,8 @@ def test_audit_page_view_is_audited(trail, auditor):
 
 
 # session, user, device, the user's permissions (2), the count, the page of events (team,
-# case and people scopes are subqueries of it), the insert of the view's own event, and the
-# navigation's count of follow-ups due (issue 20).
-AUDIT_PAGE_QUERIES = 9
+# case and people scopes are subqueries of it) and the insert of the view's own event.
+AUDIT_PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("extra_cases", [1, 30])

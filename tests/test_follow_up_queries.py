@@ -33,11 +33,12 @@ FLAGS = [
 EXPECTED = {
     # session, user, device, the team's clinicians (filter and signers), the page's count
     # and rows (the last signing's flags and signer are subqueries of the rows), the
-    # navigation's count due, the user's permissions (2: own and groups').
-    "follow_up_list": 9,
-    # session, user, device, permissions (2), the navigation's count due, one query per
-    # chart (signed per week, problems by kind, products with a certificate, overdue).
-    "dashboard": 10,
+    # user's permissions (2: own and groups'). The navigation's count due is kept in the
+    # session (counted on its first page: see test_follow_ups_count_is_kept_in_the_session).
+    "follow_up_list": 8,
+    # session, user, device, permissions (2), one query per chart (signed per week,
+    # problems by kind, products with a certificate, overdue).
+    "dashboard": 9,
     # session, user, device, permissions (2), the chart's one query.
     "dashboard_csv": 6,
 }

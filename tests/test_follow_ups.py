@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from checklists.models import PatientCase
 
-from .conftest import login
+from .conftest import login, sign_data
 from .factories import fill, make_case, make_response, make_user, sign
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +146,45 @@ def test_the_navigation_count_stops_at_its_cap(clinician_client, team, clinician
     for ref in ("A", "B", "C"):
         _due(make_case(team, clinician, reference=ref), -1)
     assert "Follow-ups: 2+ due" in clinician_client.get(reverse("case_list")).content.decode()
+
+
+def test_follow_ups_count_is_kept_in_the_session(
+    clinician_client, case, clinician, version, team
+):
+    """Counted on a session's first page and kept two minutes (a query on every page cost
+    the case list a sixth of its speed); signing, which sets a follow-up date, recounts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from checklists.context_processors import FOLLOW_UPS_COUNT_SECONDS, FOLLOW_UPS_KEY
+
+    def counts_due() -> bool:
+        with CaptureQueriesContext(connection) as captured:
+            page = clinician_client.get(reverse("case_list")).content.decode()
+        counted = any("follow_up_due" in q["sql"] and "COUNT" in q["sql"] for q in captured)
+        return counted, page
+
+    _due(make_case(team, clinician, reference="DUE-1"), -1)
+    counted, page = counts_due()
+    assert counted and "Follow-ups: 1 due" in page
+    _due(make_case(team, clinician, reference="DUE-2"), -1)
+    counted, page = counts_due()
+    assert not counted and "Follow-ups: 1 due" in page  # kept: not recounted yet
+    # Two minutes on, it is counted again.
+    session = clinician_client.session
+    session[FOLLOW_UPS_KEY] = {
+        **session[FOLLOW_UPS_KEY],
+        "at": session[FOLLOW_UPS_KEY]["at"] - FOLLOW_UPS_COUNT_SECONDS - 1,
+    }
+    session.save()
+    counted, page = counts_due()
+    assert counted and "Follow-ups: 2 due" in page
+    # Signing a checklist whose plan sets today's date: the next page counts it at once.
+    response = make_response(case, clinician)
+    fill(response, clinician)
+    signed = clinician_client.post(
+        reverse("sign", args=[response.pk]), sign_data(clinician_client, response)
+    )
+    assert signed.status_code == 302
+    counted, _ = counts_due()
+    assert counted

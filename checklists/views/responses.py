@@ -27,6 +27,7 @@ from ..authoring.diff import diff_versions
 from ..cases import drafts, signing
 from ..cases.readmodel import jurisdiction_choices, load_state, revision_changes
 from ..cases.restart import NothingToRestart, restart_response_on_current
+from ..context_processors import forget_follow_ups_count
 from ..forms import RestartForm, ReturnForm, SectionForm, SignForm
 from ..models import AuditEvent, Item, TemplateVersion
 
@@ -266,6 +267,7 @@ def sign(request, response_id: int):
     try:
         if form.is_valid():
             _sign(request, response, form)
+            forget_follow_ups_count(request)  # the case's follow-up date has changed
             messages.success(request, "Checklist signed. It is now read-only.")
             return redirect("response_detail", response_id=response.pk)
         _refuse_invalid(request, response, form)
