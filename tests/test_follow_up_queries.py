@@ -11,24 +11,10 @@ from checklists.models import PatientCase
 
 from .conftest import login
 from .factories import make_bulk_responses, make_team, make_user, make_version
+from .test_dashboard import FLAGS  # the frozen problems both pages read
 from .test_queries import count
 
 pytestmark = pytest.mark.django_db
-
-FLAGS = [
-    {
-        "code": "problem:cns-depression",
-        "category": "interaction",
-        "severity": "major",
-        "title": "Oxycodone + kratom: added CNS depression",
-    },
-    {
-        "code": "problem:legal-status",
-        "category": "legal",
-        "severity": "moderate",
-        "title": "Law not checked",
-    },
-]
 
 EXPECTED = {
     # session, user, device, the team's clinicians (filter and signers), the page's count
