@@ -231,9 +231,9 @@ def test_the_case_page_costs_the_same_with_more_checklists(
 
 
 # session, user, device, the case, the permissions (2), the checklists (with version,
-# template and people), their frozen medicines, the audit event of the view, and the
-# navigation's count of follow-ups due.
-CASE_PAGE_QUERIES = 10
+# template and people), their frozen medicines and the audit event of the view (the
+# navigation's count of follow-ups due is kept in the session).
+CASE_PAGE_QUERIES = 9
 
 
 def test_the_demo_has_follow_up_reviews_and_overdue_cases(settings, monkeypatch):
