@@ -21,44 +21,24 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import PASSWORD, make_case
+from ..test_problems import PATIENT_ANSWERS
 from .conftest import log_in
 from .helpers import reason_groups
 
 TODAY = datetime.date.today()
-MEDICINES = [
-    ("sertraline", "100 mg", "daily"),
-    ("tramadol", "50 mg", "as needed"),
-    ("alprazolam", "0.5 mg", "at night"),
-]
-# What the patient says, per question (keys of any version: an older one's are skipped).
+# The problems issue's patient as tests/test_problems.py records it, one answer per question.
+PATIENT = {key: value for section in PATIENT_ANSWERS.values() for key, value in section.items()}
+MEDICINES = [tuple(row.values()) for row in PATIENT["current_medications"]]
+# What the patient says in the browser: the same answers, but for what a clinician at the
+# screen does differently (dates are today's, the law is checked for both substances, the
+# texts are what a clinician types), and an older version's keys (skipped where absent).
 ANSWERS = {
-    "substances_in_use": ["kratom", "considering_melatonin"],
-    "opioid_use": "yes",
-    "sedative_use": "yes",
-    "alcohol_use": "no",
-    "stimulant_use": "no",
+    key: value
+    for key, value in PATIENT.items()
+    if key not in ("current_medications", "product_in_use", "kratom_legal_check_date")
+} | {
     "kratom_interacting_medicines": "no",
-    "melatonin_interacting_medicines": "no",
-    "kratom_serotonergic_medicines": "yes",
     "kratom_melatonin_combined": "both_different_times",
-    "combination_expected_benefit": "no",
-    "prescriber_consulted": "no",
-    "pregnancy_status": "no",
-    "breastfeeding": "no",
-    "age_band": "18_64",
-    "liver_disease_or_signs": "yes",
-    "kidney_impairment": "no",
-    "seizure_history": "no",
-    "psychiatric_condition": "yes",
-    "psychosis_or_suicidality": "no",
-    "sud_history": "no",
-    "kratom_for_withdrawal": "no",
-    "kratom_dependence_signs": "no",
-    "sensitivity_history": "no",
-    "kratom_adverse_effects": "no",
-    "long_qt_or_arrhythmia": "no",
-    "autoimmune_or_immunosuppressed": "no",
-    "diabetes": "no",
     "sleep_problem_reason": "yes",
     "sleep_apnoea_signs": "no",
     "jurisdiction": "Texas",
@@ -67,20 +47,9 @@ ANSWERS = {
     "legal_checked": "yes",  # an older version's one check
     "legal_check_source": "Texas HSC ch. 444",
     "legal_check_date": TODAY.isoformat(),
-    "local_restrictions": "no",
-    "kratom_legal_status_found": "legal_regulated",
-    "kratom_minimum_age_met": "yes",
-    "melatonin_prescription_only": "no",
-    "concentrated_7oh_product": "no",
-    "supplier_reputation": "unknown",
-    "coa_available": "no",
-    "advice_given": ["avoid_sedative_mix", "consult_prescriber", "tested_products_only"],
-    "use_after_advice": "will_use_despite_advice",
     "start_low_plan": "yes",
     "monitoring_plan": ["liver_signs", "sedation_breathing", "medication_review"],
-    "warning_signs_explained": "yes",
     "who_to_call": "Clinic nurse line 555-0100",
-    "treatment_referral": "not_applicable",
     "follow_up_date": (TODAY + datetime.timedelta(days=14)).isoformat(),
 }
 ROWS = {
