@@ -64,7 +64,7 @@ DUE_COUNT_CAP = 99
 def due_label(user, today: datetime.date) -> str:
     """Follow-ups due today or overdue, for the navigation ("" when none, "99+" past the
     cap): one query on the (team, follow_up_due) index that stops after the cap."""
-    due = PatientCase.objects.visible_to(user).filter(follow_up_due__lte=today)
+    due = PatientCase.objects.visible_to(user).due_by(today)
     found = due[: DUE_COUNT_CAP + 1].count()
     if not found:
         return ""
@@ -135,7 +135,7 @@ def due_by_clinician(until: datetime.date) -> dict[str, list[PatientCase]]:
     from django.contrib.auth import get_user_model
 
     cases = list(
-        PatientCase.objects.filter(follow_up_due__lte=until)
+        PatientCase.objects.due_by(until)
         .annotate(**_last_signed_columns())
         .select_related("team")
         .order_by("follow_up_due", "id")

@@ -47,10 +47,15 @@ class PatientCaseQuerySet(models.QuerySet):
         """
         return self.annotate(**_checklist_state_columns())
 
+    def due_by(self, day: datetime.date) -> PatientCaseQuerySet:
+        """Cases whose follow-up is due on or before `day` (the case list's filter, the
+        worklist, the navigation's count and the reminder command)."""
+        return self.filter(follow_up_due__lte=day)
+
     def with_status(self, status: str, today: datetime.date, user=None) -> PatientCaseQuerySet:
         """Filter by the case list's status choices ("serious" needs with_checklist_state)."""
         if status == "follow_up_due":
-            return self.filter(follow_up_due__lte=today)
+            return self.due_by(today)
         if status == "serious":
             return self.filter(signed_caution__in=SERIOUS)
         if status not in ("draft", "my_drafts", "signed"):
