@@ -119,6 +119,18 @@ class ResponseState:
         return screening.screen(intake, base=self.knowledge)
 
     @cached_property
+    def medication_rows(self) -> list[dict]:
+        """The medicine list's rows that name a medicine, in order: what screening matched
+        (`medication_matches` on a draft, one per row), what signing stores, what exports list."""
+        return [
+            row
+            for item in self.items
+            if (item.screening or {}).get("role") == "medications"
+            for row in self.answers.get(item.key) or []
+            if isinstance(row, dict) and row.get("name")
+        ]
+
+    @cached_property
     def medication_matches(self) -> list[screening.MedicationMatch]:
         if not self.response.is_draft:
             return [

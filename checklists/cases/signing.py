@@ -256,13 +256,7 @@ def _store_acknowledgements(
 def _store_medications(response: ChecklistResponse, state: ResponseState) -> None:
     """The medications as typed, each with the substance the screening matched (if any),
     so the signed record keeps what the flags were computed from."""
-    rows = [
-        row
-        for item in state.items
-        if (item.screening or {}).get("role") == "medications"
-        for row in state.answers.get(item.key) or []
-        if row.get("name")
-    ]
+    rows = state.medication_rows
     MedicationEntry.objects.bulk_create(
         MedicationEntry(
             response=response,

@@ -268,13 +268,7 @@ def medicine_lines(state: ResponseState) -> list[MedicineLine]:
             )
             for e in entries
         ]
-    rows = [
-        row
-        for item in state.items
-        if (item.screening or {}).get("role") == "medications"
-        for row in state.answers.get(item.key) or []
-        if isinstance(row, dict) and row.get("name")
-    ]
+    rows = state.medication_rows
     return [
         MedicineLine(
             position=n,
