@@ -454,6 +454,20 @@ class TestEditorLanding:
         )
         assert "1 review waiting more than a week" in self.landing(reviewer_client)
 
+    def test_only_reviews_the_user_may_take_are_listed(self, reviewer_client, draft, editor):
+        """Without the publish permission (access.can_publish_content) a version in review
+        is not theirs to take, so the landing page does not offer it."""
+        from django.contrib.auth.models import Permission
+
+        submit_for_review(version=draft, user=editor, summary="Reworded.")
+        review = reverse("admin:checklists_version_review", args=[draft.pk])
+        assert review in self.landing(reviewer_client)
+        reviewer = reviewer_client.session["_auth_user_id"]
+        publish = Permission.objects.get(codename="publish_templateversion")
+        for group in type(editor).objects.get(pk=reviewer).groups.all():
+            group.permissions.remove(publish)
+        assert review not in self.landing(reviewer_client)
+
     def test_content_past_its_review_by_date_is_counted(self, editor_client, draft):
         Item.objects.filter(version=draft, key="pregnant").update(
             review_by=datetime.date(2020, 1, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from ..access import can_approve_knowledge, can_publish_content
 from ..models import KnowledgeChange, TemplateVersion
 from .validation import REVIEWED_CONTENT
 
@@ -42,18 +43,29 @@ def editor_work(user, today: datetime.date) -> EditorWork:
         .select_related("template")
         .order_by("-created_at")
     )
-    work.versions_to_review = list(
-        TemplateVersion.objects.filter(status=TemplateVersion.Status.IN_REVIEW)
-        .exclude(author=user)
-        .exclude(submitted_by=user)
-        .select_related("template", "submitted_by")
-        .order_by("submitted_at")
+    # Only what the user may take (access.py: the publish and approve permissions; the
+    # author, submitter and proposer are left out here, in the query, rather than by asking
+    # can_approve_version per row, whose full list of contributors reads each one's history).
+    work.versions_to_review = (
+        list(
+            TemplateVersion.objects.filter(status=TemplateVersion.Status.IN_REVIEW)
+            .exclude(author=user)
+            .exclude(submitted_by=user)
+            .select_related("template", "submitted_by")
+            .order_by("submitted_at")
+        )
+        if can_publish_content(user)
+        else []
     )
-    work.changes_to_review = list(
-        KnowledgeChange.objects.pending()
-        .exclude(proposed_by=user)
-        .select_related("proposed_by")
-        .order_by("proposed_at")
+    work.changes_to_review = (
+        list(
+            KnowledgeChange.objects.pending()
+            .exclude(proposed_by=user)
+            .select_related("proposed_by")
+            .order_by("proposed_at")
+        )
+        if can_approve_knowledge(user)
+        else []
     )
     work.overdue_reviews = [
         *[v for v in work.versions_to_review if v.submitted_at and v.submitted_at < due],
