@@ -120,6 +120,9 @@ class FlagLine:
     # Who acknowledged: the signer as named at signing (acknowledgements are given with the
     # signature), else the account's username; "" when not acknowledged.
     acknowledger: str = ""
+    # A serious problem of a draft not acknowledged yet (signing waits for it): said so in
+    # the note, the print view and its summary alike.
+    awaiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,8 @@ def medicine_lines(state: ResponseState) -> list[MedicineLine]:
 
 def _flag_line(response: ChecklistResponse, flag: Flag, ack: Acknowledgement | None) -> FlagLine:
     if ack is None:
-        return FlagLine(_clean_flag(flag), None)
+        awaiting = flag.needs_acknowledgement and response.is_draft
+        return FlagLine(_clean_flag(flag), None, awaiting=awaiting)
     by_signer = response.signed_at and ack.acknowledged_by_id == response.signed_by_id
     name = response.signer_name if by_signer else ack.acknowledged_by.get_username()
     return FlagLine(_clean_flag(flag), ack, clean(name))

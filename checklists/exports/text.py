@@ -22,9 +22,9 @@ def _answer(lines: list[str], prompt: str) -> list[str]:
 
 
 def _acknowledgement(note: CaseNote, line: FlagLine, *, full: bool) -> list[str]:
-    ack, flag = line.acknowledgement, line.flag
+    ack = line.acknowledgement
     if ack is None:
-        if flag.needs_acknowledgement and note.is_draft:
+        if line.awaiting:
             return ["  Not yet acknowledged (required before signing)."]
         return []
     comment = f' Comment: "{clean(ack.comment)}"' if ack.comment else ""
