@@ -47,6 +47,10 @@ class PatientCaseQuerySet(models.QuerySet):
         """
         return self.annotate(**_checklist_state_columns())
 
+    def with_reference(self, text: str) -> PatientCaseQuerySet:
+        """Cases whose clinic reference contains `text` (any case; blank: all)."""
+        return self.filter(reference__icontains=text) if text else self
+
     def due_by(self, day: datetime.date) -> PatientCaseQuerySet:
         """Cases whose follow-up is due on or before `day` (the case list's filter, the
         worklist, the navigation's count and the reminder command)."""

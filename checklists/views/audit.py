@@ -12,13 +12,14 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from .. import audit
 from ..access import Refused, can_read_event_text, can_view_audit
 from ..forms import AuditFilterForm, CaseSearchForm
 from ..models import AuditEvent, PatientCase
+from . import reference_search
 
 # The clinic reference searched for, as on the case list: posted and kept in the session,
 # never in a URL or an access log.
@@ -68,19 +69,13 @@ def audit_trail(request):
     if not can_view_audit(request.user):
         raise Refused("Only auditors can see the audit trail.")
     if request.method == "POST":  # the reference search: kept, then the page by GET
-        search = CaseSearchForm(request.POST)
-        request.session[REFERENCE_SESSION_KEY] = (
-            search.cleaned_data["q"] if search.is_valid() else ""
-        )
-        return redirect(
-            f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path
-        )
+        return reference_search.keep(request, REFERENCE_SESSION_KEY)
     form = AuditFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else {}
     events = AuditEvent.objects.visible_to(request.user).in_trail().matching(filters)
     printable = {k: str(v) for k, v in filters.items()}
-    if reference := request.session.get(REFERENCE_SESSION_KEY, ""):
-        cases = PatientCase.objects.visible_to(request.user).filter(reference__icontains=reference)
+    if reference := reference_search.kept(request, REFERENCE_SESSION_KEY):
+        cases = PatientCase.objects.visible_to(request.user).with_reference(reference)
         events = events.filter(case_id__in=cases.values("pk"))
         # The trail of the trail says a reference was searched, not which (no patient
         # detail beyond ids): the cases it matched can be found from the same search.

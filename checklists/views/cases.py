@@ -26,6 +26,7 @@ from ..cases.followup import FOLLOW_UP_SLUG
 from ..followups.timeline import timeline
 from ..forms import CaseEditForm, CaseFilterForm, CaseForm, CaseSearchForm, ExportFilterForm
 from ..models import AuditEvent, PatientCase
+from . import reference_search
 
 SEARCH_SESSION_KEY = "case_search"
 # What the case page and the worklist may start (POST `template`; none: the intake).
@@ -38,20 +39,15 @@ def case_list(request):
     # The search text is a clinic reference: it travels by POST and lives in the session,
     # never in a URL or an access log.
     if request.method == "POST":
-        search = CaseSearchForm(request.POST)
-        request.session[SEARCH_SESSION_KEY] = search.cleaned_data["q"] if search.is_valid() else ""
-        return redirect(
-            f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path
-        )
-    search = CaseSearchForm(initial={"q": request.session.get(SEARCH_SESSION_KEY, "")})
+        return reference_search.keep(request, SEARCH_SESSION_KEY)
+    query = reference_search.kept(request, SEARCH_SESSION_KEY)
+    search = CaseSearchForm(initial={"q": query})
     filters = CaseFilterForm(request.GET)
     status = filters.status_or_all()
     cases = (
         PatientCase.objects.visible_to(request.user).with_checklist_state().select_related("team")
     )
-    cases = cases.with_status(status, timezone.localdate(), request.user)
-    if query := request.session.get(SEARCH_SESSION_KEY):
-        cases = cases.filter(reference__icontains=query)
+    cases = cases.with_status(status, timezone.localdate(), request.user).with_reference(query)
     page = Paginator(cases, settings.CASES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -61,7 +57,7 @@ def case_list(request):
             "search": search,
             "filters": filters,
             "status": status,
-            "query": request.session.get(SEARCH_SESSION_KEY, ""),
+            "query": query,
             "today": timezone.localdate(),
             # The teams query runs only if the template shows the export form.
             "export_form": ExportFilterForm() if can_export_responses(request.user) else None,
