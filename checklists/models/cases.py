@@ -39,12 +39,9 @@ class PatientCaseQuerySet(models.QuerySet):
 
     def with_checklist_state(self) -> PatientCaseQuerySet:
         """The case list's columns: the latest checklist's state, revision and version, and
-        the most serious caution frozen on the latest signed one.
-
-        Correlated subqueries in the one rows query, so a page costs the same queries
-        whatever the number of cases. Nothing is screened: a draft has no stored flags
-        (its cautions are computed on its pages), so the list says so instead.
-        """
+        the most serious caution frozen on the latest signed one, as correlated subqueries
+        of the rows query (the same queries at any number of cases). Nothing is screened: a
+        draft has no stored flags (its cautions are computed on its pages)."""
         return self.annotate(**_checklist_state_columns())
 
     def with_reference(self, text: str) -> PatientCaseQuerySet:
@@ -52,8 +49,7 @@ class PatientCaseQuerySet(models.QuerySet):
         return self.filter(reference__icontains=text) if text else self
 
     def due_by(self, day: datetime.date) -> PatientCaseQuerySet:
-        """Cases whose follow-up is due on or before `day` (the case list's filter, the
-        worklist, the navigation's count and the reminder command)."""
+        """Follow-ups due on or before `day` (case list, worklist, navigation, reminders)."""
         return self.filter(follow_up_due__lte=day)
 
     def with_status(self, status: str, today: datetime.date, user=None) -> PatientCaseQuerySet:
