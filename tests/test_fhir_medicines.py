@@ -19,16 +19,15 @@ from .test_problems import PATIENT_ANSWERS
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bundle(db):
-    loaders.load_template(files.read_json(files.CONTENT_DIR / "default_checklist.json"))
+def _signed_bundle(answers: dict) -> dict:
+    """The FHIR Bundle of a signed checklist with these answers."""
     team = make_team()
     user = make_user(teams=[team])
     Profile.objects.create(
         user=user, full_name="Dana Reyes", credential="PharmD", registration_number="RPh-4411"
     )
     response = make_response(make_case(team, user, birth_year=1974), user)
-    fill(response, user, PATIENT_ANSWERS)
+    fill(response, user, answers)
     sign(response, user)
     client = login(HttpsClient(), user)
     answer = client.get(reverse("export_fhir", args=[response.pk]))
@@ -36,6 +35,16 @@ def bundle(db):
     data = json.loads(answer.content)
     Bundle.model_validate(data)  # R4B: MedicationStatement and Practitioner included
     return data
+
+
+@pytest.fixture
+def template(db):
+    loaders.load_template(files.read_json(files.CONTENT_DIR / "default_checklist.json"))
+
+
+@pytest.fixture
+def bundle(template):
+    return _signed_bundle(PATIENT_ANSWERS)
 
 
 def _url_of(bundle: dict, resource: dict) -> str:
@@ -92,3 +101,41 @@ def test_a_detected_issue_implicates_the_medicines_its_problem_names(bundle):
     assert implicated["problem:serotonin-toxicity"] == {urls["sertraline"], urls["tramadol"], qr}
     # A problem no medicine contributes to points at the checklist alone.
     assert implicated["problem:liver-injury"] == {qr}
+
+
+def _implicated(bundle: dict) -> dict[str, set[str]]:
+    """Per problem code, the listed medicines (as entered) its DetectedIssue implicates."""
+    texts = {
+        _url_of(bundle, s): s["medicationCodeableConcept"]["text"]
+        for s in of_type(bundle, "MedicationStatement")
+    }
+    return {
+        issue["code"]["coding"][0]["code"]: {
+            texts[ref["reference"]] for ref in issue["implicated"] if ref["reference"] in texts
+        }
+        for issue in of_type(bundle, "DetectedIssue")
+    }
+
+
+def test_implicated_medicines_are_the_entries_screening_matched_not_words_in_a_title(template):
+    """A kratom product in the list is kratom use: the opioid problem implicates it with the
+    opioid, though neither its name nor its substance's is a word of the problem's title; a
+    product is implicated for the ingredient that raised the problem."""
+    answers = {
+        **PATIENT_ANSWERS,
+        "medication_interactions": {
+            **PATIENT_ANSWERS["medication_interactions"],
+            "current_medications": [
+                {"name": "7-OH tablets", "dose": "1 tablet", "frequency": "daily"},
+                {"name": "Tylenol #3", "dose": "1 tablet", "frequency": "as needed"},
+                {"name": "vitamin D", "dose": "1000 IU", "frequency": "daily"},
+            ],
+        },
+    }
+    implicated = _implicated(_signed_bundle(answers))
+    assert implicated["problem:cns-depression"] == {"7-OH tablets", "Tylenol #3"}
+    # An unmatched medicine is implicated where it is the problem: checking it by hand.
+    assert implicated["problem:unchecked-medicines"] == {"vitamin D"}
+    assert [code for code, named in implicated.items() if "vitamin D" in named] == [
+        "problem:unchecked-medicines"
+    ]

@@ -365,6 +365,7 @@ class TestScreenCommand:
             "title",
             "advice",
             "sources",
+            "medicines",
         }
 
     @pytest.mark.parametrize(

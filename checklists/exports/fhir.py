@@ -234,9 +234,14 @@ def medication_statement(
 
 
 def implicated_medicines(flag, medicines: list[MedicineLine]) -> list[MedicineLine]:
-    """The listed medicines a problem's medicine and combination contributors name (their
-    `subject` says "Tramadol (opioid agonists) + Alprazolam (benzodiazepines)"): matched by
-    the substance's name or the text as entered, as whole words."""
+    """The listed medicines a problem's contributors involve: the entries screening
+    recorded on each contributor, as typed. Snapshots signed before screening recorded them
+    name the medicines only in the contributors' `subject` ("Tramadol (opioid agonists) +
+    Alprazolam (benzodiazepines)"), so those are matched by the substance's name or the
+    text as entered, as whole words."""
+    involved = {clean(typed).casefold() for c in flag.contributors for typed in c.medicines}
+    if involved:
+        return [m for m in medicines if m.as_typed.casefold() in involved]
     subjects = " | ".join(
         c.subject for c in flag.contributors if c.kind in ("medicine", "combination")
     )

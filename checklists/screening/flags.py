@@ -20,7 +20,9 @@ NEEDS_ACKNOWLEDGEMENT = (Severity.CONTRAINDICATED, Severity.MAJOR)
 @dataclass(frozen=True)
 class Contributor:
     """One rule hit inside a problem: what it is (`kind`: medicine, combination, agent,
-    factor, answer, product, place), what it matched (`subject`), and its own grading."""
+    factor, answer, product, place), what it matched (`subject`), its own grading, and the
+    medicine-list entries it involves, as typed (`medicines`; none in snapshots signed
+    before they were recorded)."""
 
     code: str
     kind: str
@@ -29,6 +31,7 @@ class Contributor:
     title: str
     advice: str
     sources: tuple[str, ...] = field(default_factory=tuple)
+    medicines: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def severity_label(self) -> str:
@@ -37,11 +40,18 @@ class Contributor:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["sources"] = list(self.sources)
+        data["medicines"] = list(self.medicines)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Contributor:
-        return cls(**{**data, "sources": tuple(data.get("sources", ()))})
+        return cls(
+            **{
+                **data,
+                "sources": tuple(data.get("sources", ())),
+                "medicines": tuple(data.get("medicines", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,12 @@ class Flag:
     advice: str
     sources: tuple[str, ...] = field(default_factory=tuple)
     contributors: tuple[Contributor, ...] = field(default_factory=tuple)
-    # Before folding only: the problem's key, what the hit names, and its kind.
+    # Before folding only: the problem's key, what the hit names, its kind, and the
+    # medicine-list entries (as typed) it involves.
     problem: str = field(default="", compare=False)
     names: tuple[str, ...] = field(default_factory=tuple, compare=False)
     kind: str = field(default="", compare=False)
+    medicines: tuple[str, ...] = field(default_factory=tuple, compare=False)
 
     @property
     def needs_acknowledgement(self) -> bool:

@@ -67,8 +67,11 @@ class Rule:
     # Combination rules only: the second substance or class (None: two of `target`).
     second: str | None = None
 
-    def as_flag(self, names: tuple[str, ...] = (), kind: str = "") -> Flag:
-        """The raw flag this rule raises, naming what matched it (folded into its problem)."""
+    def as_flag(
+        self, names: tuple[str, ...] = (), kind: str = "", medicines: tuple[str, ...] = ()
+    ) -> Flag:
+        """The raw flag this rule raises, naming what matched it (folded into its problem)
+        and the medicine-list entries it involves."""
         return Flag(
             code=self.code,
             category=self.category,
@@ -79,6 +82,7 @@ class Rule:
             problem=self.problem,
             names=names,
             kind=kind,
+            medicines=medicines,
         )
 
 

@@ -191,4 +191,5 @@ def unmatched_flag(typed: str, agents: frozenset[str] = frozenset(), suggestion:
         problem="unchecked-medicines",
         names=(typed,),
         kind="medicine",
+        medicines=(typed,),
     )

@@ -95,6 +95,7 @@ def _contributor(hit: Flag) -> Contributor:
         title=hit.title,
         advice=hit.advice,
         sources=hit.sources,
+        medicines=hit.medicines,
     )
 
 

@@ -30,7 +30,8 @@ def combination_flags(
         named = _members(rule, found)
         if named:
             labels = tuple(medicine_label(m, s, knowledge, rule) for m, s in named)
-            flags.append(rule.as_flag(labels, kind="combination"))
+            typed = tuple(dict.fromkeys(m.typed for m, _ in named))
+            flags.append(rule.as_flag(labels, kind="combination", medicines=typed))
     return flags
 
 

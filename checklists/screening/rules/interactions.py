@@ -14,16 +14,24 @@ def interaction_flags(
     intake: Intake, matches: list[MedicationMatch], knowledge: Knowledge
 ) -> list[Flag]:
     """One flag per rule hit, naming every medicine that hit it; a product hits the rules
-    of each of its ingredients (issue 17)."""
-    hits: dict[str, tuple[Rule, list[str]]] = {}
+    of each of its ingredients (issue 17). The medicines it involves are those and any
+    entry that is itself use of the rule's agent ("7-OH tablets" for kratom)."""
+    hits: dict[str, tuple[Rule, list[str], list[str]]] = {}
     for match, substance in contents(matches):
         for agent in sorted(intake.substances):
             for rule in _rules_for(agent, substance, knowledge):
-                label = medicine_label(match, substance, knowledge, rule)
-                hits.setdefault(rule.code, (rule, []))[1].append(label)
+                _, labels, typed = hits.setdefault(rule.code, (rule, [], []))
+                labels.append(medicine_label(match, substance, knowledge, rule))
+                typed.append(match.typed)
     return [
-        rule.as_flag((*dict.fromkeys(labels), rule.agent), kind="medicine")
-        for rule, labels in hits.values()
+        rule.as_flag(
+            (*dict.fromkeys(labels), rule.agent),
+            kind="medicine",
+            medicines=tuple(
+                dict.fromkeys(typed + [m.typed for m in matches if rule.agent in m.agents])
+            ),
+        )
+        for rule, labels, typed in hits.values()
     ]
 
 
