@@ -148,9 +148,7 @@ def test_the_navigation_count_stops_at_its_cap(clinician_client, team, clinician
     assert "Follow-ups: 2+ due" in clinician_client.get(reverse("case_list")).content.decode()
 
 
-def test_follow_ups_count_is_kept_in_the_session(
-    clinician_client, case, clinician, version, team
-):
+def test_follow_ups_count_is_kept_in_the_session(clinician_client, case, clinician, version, team):
     """Counted on a session's first page and kept two minutes (a query on every page cost
     the case list a sixth of its speed); signing, which sets a follow-up date, recounts."""
     from django.db import connection
