@@ -186,3 +186,25 @@ def test_follow_ups_count_is_kept_in_the_session(clinician_client, case, clinici
     assert signed.status_code == 302
     counted, _ = counts_due()
     assert counted
+
+
+def test_the_signer_is_named_as_at_signing_even_after_leaving_the_team(
+    clinician_client, version, team, clinician
+):
+    """The worklist names who signed as the record does (issue 20): a colleague who signed
+    with their profile and then left the team is still named, not "a former team member"."""
+    from accounts.models import Profile
+
+    colleague = make_user("leaver", teams=[team])
+    Profile.objects.create(user=colleague, full_name="Sam Okafor", credential="RN")
+    case = make_case(team, clinician, reference="FU-LEAVER")
+    response = make_response(case, colleague)
+    fill(response, colleague)
+    sign(response, colleague)
+    _due(case, 1)
+    team.members.remove(colleague)
+    Profile.objects.filter(user=colleague).update(full_name="Sam Okafor-Lee")
+    page = clinician_client.get(reverse("follow_up_list"))
+    (row,) = [r for g in page.context["groups"] for r in g.rows]
+    assert row.signer == "Sam Okafor, RN"
+    assert "Sam Okafor, RN" in page.content.decode()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models.expressions import RawSQL
 
+from accounts.models import signature_text
+
 from ..models import ChecklistResponse, PatientCase
 from .problems import Problem, most_serious
 
@@ -25,7 +27,8 @@ GROUPS = (("overdue", "Overdue"), ("week", "Due this week"), ("later", "Later"))
 
 @functools.cache
 def _last_signed_columns() -> dict[str, RawSQL]:
-    """The last signed checklist's frozen flags and signer, written out once per process."""
+    """The last signed checklist's frozen flags, signer and the signer's name as frozen at
+    signing, written out once per process."""
     case = PatientCase._meta.db_table
     response = ChecklistResponse._meta.db_table
 
@@ -38,7 +41,8 @@ def _last_signed_columns() -> dict[str, RawSQL]:
     # noqa below: the SQL is built from our own model names, with no outside value.
     flags = RawSQL(last_signed("flags_snapshot"), (), output_field=models.JSONField())  # noqa: S611
     signer = RawSQL(last_signed("signed_by_id"), (), output_field=models.IntegerField())  # noqa: S611
-    return {"last_flags": flags, "last_signer_id": signer}
+    signed_as = RawSQL(last_signed("signed_as"), (), output_field=models.JSONField())  # noqa: S611
+    return {"last_flags": flags, "last_signer_id": signer, "last_signed_as": signed_as}
 
 
 def follow_ups(user, *, clinician_id: int | None = None):
@@ -98,12 +102,18 @@ class Group:
 
 
 def grouped(cases, today: datetime.date, names: dict[int, str]) -> list[Group]:
-    """One page of cases in its groups (a group with no row on the page is left out)."""
+    """One page of cases in its groups (a group with no row on the page is left out). The
+    signer is named as frozen at signing, as every export names them; `names` (the team's
+    clinicians) only for checklists signed before names were frozen."""
     groups = {key: Group(key, label) for key, label in GROUPS}
     for case in cases:
         key = group_of(case.follow_up_due, today)
         signer = (
-            names.get(case.last_signer_id, "a former team member") if case.last_signer_id else ""
+            signature_text(
+                case.last_signed_as, names.get(case.last_signer_id, "a former team member")
+            )
+            if case.last_signer_id
+            else ""
         )
         groups[key].rows.append(
             Row(case, key, (case.follow_up_due - today).days, most_serious(case.last_flags), signer)
