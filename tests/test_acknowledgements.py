@@ -145,3 +145,17 @@ def test_minor_and_moderate_flags_do_not_interrupt(clinician_client, case, clini
         reverse("sign", args=[response.pk]), sign_data(clinician_client, response)
     )
     assert signed.status_code == 302
+
+
+def test_the_signed_page_names_the_acknowledger_as_signed(clinician_client, risky, clinician):
+    """The checklist page names who acknowledged a problem as the exports do: the signer's
+    name and credential frozen at signing, not the login name or a later rename."""
+    from accounts.models import Profile
+
+    profile = Profile.objects.create(user=clinician, full_name="Ana Ruiz", credential="MD")
+    clinician_client.post(reverse("sign", args=[risky.pk]), sign_data(clinician_client, risky))
+    profile.full_name = "Ana Ruiz-Smith"
+    profile.save()
+    page = clinician_client.get(reverse("response_detail", args=[risky.pk])).content.decode()
+    assert "acknowledged by Ana Ruiz, MD" in page
+    assert "acknowledged by clinician" not in page

@@ -151,6 +151,13 @@ class ResponseState:
         }
 
     @cached_property
+    def acknowledger_names(self) -> dict[str, str]:
+        """Who acknowledged each problem, named as the record names them."""
+        return {
+            code: acknowledger_name(self.response, a) for code, a in self.acknowledgements.items()
+        }
+
+    @cached_property
     def reconciliations(self) -> list[screening.Reconciliation]:
         """The questions the medicine list answers, on a draft (issue 16, point 5)."""
         if not self.response.is_draft:
@@ -263,6 +270,14 @@ class ResponseState:
     @property
     def can_sign(self) -> bool:
         return self.response.is_draft and not self.missing and not self.contradictions
+
+
+def acknowledger_name(response: ChecklistResponse, ack: Acknowledgement) -> str:
+    """The signer as frozen at signing ("Dana Reyes, PharmD") when the signer acknowledged
+    it, as they do at signing; otherwise the user's name."""
+    if response.signed_at and ack.acknowledged_by_id == response.signed_by_id:
+        return response.signer_name
+    return ack.acknowledged_by.get_username()
 
 
 def in_evidence_order(citations: Iterable[Citation]) -> list[Citation]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from accounts.models import signature_text
 
-from ..cases.readmodel import ResponseState
+from ..cases.readmodel import ResponseState, acknowledger_name
 from ..models import Acknowledgement, ChecklistResponse, Item, ItemKind
 from ..screening import Flag
 
@@ -289,9 +289,7 @@ def _flag_line(response: ChecklistResponse, flag: Flag, ack: Acknowledgement | N
     if ack is None:
         awaiting = flag.needs_acknowledgement and response.is_draft
         return FlagLine(_clean_flag(flag), None, awaiting=awaiting)
-    by_signer = response.signed_at and ack.acknowledged_by_id == response.signed_by_id
-    name = response.signer_name if by_signer else ack.acknowledged_by.get_username()
-    return FlagLine(_clean_flag(flag), ack, clean(name))
+    return FlagLine(_clean_flag(flag), ack, clean(acknowledger_name(response, ack)))
 
 
 def build_note(state: ResponseState) -> CaseNote:
