@@ -138,6 +138,9 @@ class TestSaleProhibited:
             ("US-CA", "seven_oh"),
             ("US-GA", "seven_oh"),
             ("CA", "kratom"),
+            # Corrected in the fourth pass: neither law makes holding kratom an offence.
+            ("GB", "kratom"),
+            ("US-CO-DENVER", "kratom"),
         }
 
     @pytest.mark.parametrize(
@@ -151,6 +154,14 @@ class TestSaleProhibited:
     @pytest.mark.parametrize("place", ["US-CA", "US-GA"])
     def test_7oh_sale_prohibited_is_flagged(self, place):
         assert seven_oh(place, "2026-12-01")[f"legal:sale-prohibited:{place}:seven_oh"] == "major"
+
+    @pytest.mark.parametrize("place", ["GB", "US-CO-DENVER"])
+    def test_uk_and_denver_forbid_selling_not_holding(self, place):
+        # The Psychoactive Substances Act 2016 has no simple-possession offence outside
+        # custody; Denver's 2017 rule restricts sale for human consumption.
+        got = flags({"jurisdiction": place, "age_years": 40})
+        assert got[f"legal:sale-prohibited:{place}:kratom"] == "major"
+        assert f"legal:banned:{place}:kratom" not in got
 
     def test_the_advice_never_says_possession_is_unlawful(self):
         data = {"substances": ["kratom"], "jurisdiction": "US-CA", "on": "2026-12-01"}
