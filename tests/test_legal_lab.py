@@ -35,7 +35,7 @@ def test_the_legal_table_covers_every_state_dc_and_the_listed_places():
         "GB",
     }
     assert Jurisdiction.objects.get(code="US-CA-SAN-DIEGO").parent.code == "US-CA"
-    ban = LegalStatus.objects.get(jurisdiction__code="US-LA", status="banned")
+    ban = LegalStatus.objects.get(jurisdiction__code="US-LA", substance="kratom", status="banned")
     assert ban.effective_from == datetime.date(2025, 8, 1)
     for state in states:
         assert state.legal_statuses.filter(substance="kratom").exists(), state.code
@@ -92,12 +92,13 @@ def test_legal_cases(intake, expected, absent):
 
 
 class TestStaleEntries:
-    """Texas is regulated; its row was verified long before the checklist date."""
+    """Arizona (18+) rests on secondary sources dated long before the checklist; Texas, checked
+    against its statute on 2026-11-30, shows a fresh row and the setting."""
 
     def test_stale_without_own_check_is_major(self):
         assert (
-            flags({"substances": ["kratom"], "jurisdiction": "US-TX", "age_years": 30})[
-                "legal:unverified:US-TX:kratom"
+            flags({"substances": ["kratom"], "jurisdiction": "US-AZ", "age_years": 30})[
+                "legal:unverified:US-AZ:kratom"
             ]
             == "major"
         )
@@ -106,24 +107,24 @@ class TestStaleEntries:
         got = flags(
             {
                 "substances": ["kratom"],
-                "jurisdiction": "US-TX",
+                "jurisdiction": "US-AZ",
                 "age_years": 30,
-                "legal_check": {"consulted": "Texas HSC ch. 444", "on": "2026-11-20"},
+                "legal_check": {"consulted": "A.R.S. 36-795", "on": "2026-11-20"},
             }
         )
-        assert "legal:unverified:US-TX:kratom" not in got
-        assert got["legal:clinician-verified:US-TX:kratom"] == "info"
+        assert "legal:unverified:US-AZ:kratom" not in got
+        assert got["legal:clinician-verified:US-AZ:kratom"] == "info"
 
     def test_an_old_own_check_does_not_count(self):
         got = flags(
             {
                 "substances": ["kratom"],
-                "jurisdiction": "US-TX",
+                "jurisdiction": "US-AZ",
                 "age_years": 30,
-                "legal_check": {"consulted": "Texas HSC ch. 444", "on": "2026-01-02"},
+                "legal_check": {"consulted": "A.R.S. 36-795", "on": "2026-01-02"},
             }
         )
-        assert got["legal:unverified:US-TX:kratom"] == "major"
+        assert got["legal:unverified:US-AZ:kratom"] == "major"
 
     def test_a_freshly_verified_row_needs_no_check(self, settings):
         LegalStatus.objects.filter(jurisdiction__code__in=["US-TX", "US"]).update(verified_on=DAY)
@@ -529,7 +530,7 @@ def test_legal_panel_shows_the_status_in_effect(clinician_client, clinician, cas
     url = reverse("section", args=[response.pk, "legal_verification"])
     clinician_client.post(url, {"jurisdiction": "US-LA", "lock_version": 0, "stay": ""})
     body = clinician_client.get(url).content.decode()
-    assert "Louisiana" in body and "Banned" in body and "Verified 2025-08-01" in body
+    assert "Louisiana" in body and "Banned" in body and "Verified 2026-11-30" in body
     assert '<datalist id="id_jurisdiction-places">' in body
     refused = clinician_client.post(url, {"jurisdiction": "US-ZZ", "lock_version": 1})
     assert "not in the legal table" in refused.content.decode()

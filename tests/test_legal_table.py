@@ -54,6 +54,11 @@ UNDER_MINIMUM_AGE = [
     ("US-NV", "2026-12-01", 17),
     ("US-OR", "2026-12-01", 20),
     ("US-OK", "2021-11-01", 17),
+    ("US-SC", "2025-05-12", 20),
+    ("US-NE", "2025-07-01", 20),
+    ("US-NY", "2025-12-19", 20),
+    ("US-MD", "2024-10-01", 20),
+    ("US-LA", "2025-07-31", 17),  # R.S. 40:989.3 until the 2025 ban
 ]
 OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-FL", "2023-06-30", 19),
@@ -75,6 +80,13 @@ OLD_ENOUGH_OR_BEFORE_THE_LAW = [
     ("US-OR", "2026-12-01", 21),
     ("US-OK", "2021-10-31", 17),
     ("US-OK", "2026-12-01", 18),
+    ("US-SC", "2025-05-11", 20),
+    ("US-SC", "2026-12-01", 21),
+    ("US-NE", "2025-06-30", 20),
+    ("US-NY", "2025-12-18", 20),
+    ("US-MD", "2024-09-30", 20),
+    ("US-MD", "2026-12-01", 21),
+    ("US-LA", "2025-07-31", 18),
 ]
 
 
@@ -138,6 +150,15 @@ class TestSaleProhibited:
             ("US-CA", "seven_oh"),
             ("US-GA", "seven_oh"),
             ("CA", "kratom"),
+            # Corrected in the fourth pass: neither law makes holding kratom an offence.
+            ("GB", "kratom"),
+            ("US-CO-DENVER", "kratom"),
+            # New 7-OH rows: a cap on 7-OH in kratom products forbids selling concentrates.
+            ("US-MD", "seven_oh"),
+            ("US-RI", "seven_oh"),
+            ("US-TX", "seven_oh"),
+            ("US-AZ", "seven_oh"),  # secondary sources only
+            ("US-WY", "seven_oh"),  # secondary sources only
         }
 
     @pytest.mark.parametrize(
@@ -151,6 +172,14 @@ class TestSaleProhibited:
     @pytest.mark.parametrize("place", ["US-CA", "US-GA"])
     def test_7oh_sale_prohibited_is_flagged(self, place):
         assert seven_oh(place, "2026-12-01")[f"legal:sale-prohibited:{place}:seven_oh"] == "major"
+
+    @pytest.mark.parametrize("place", ["GB", "US-CO-DENVER"])
+    def test_uk_and_denver_forbid_selling_not_holding(self, place):
+        # The Psychoactive Substances Act 2016 has no simple-possession offence outside
+        # custody; Denver's 2017 rule restricts sale for human consumption.
+        got = flags({"jurisdiction": place, "age_years": 40})
+        assert got[f"legal:sale-prohibited:{place}:kratom"] == "major"
+        assert f"legal:banned:{place}:kratom" not in got
 
     def test_the_advice_never_says_possession_is_unlawful(self):
         data = {"substances": ["kratom"], "jurisdiction": "US-CA", "on": "2026-12-01"}
@@ -169,7 +198,9 @@ def test_a_country_where_possession_is_an_offence_is_contraindicated(place):
 
 
 def test_rows_reported_but_not_verified_still_need_the_clinicians_check():
-    for place in ("SG", "SE", "KR"):
+    # Reported bans (Singapore, Sweden) and states where no law was found (Iowa, Michigan)
+    # rest on secondary sources dated months back: the clinician still checks the law.
+    for place in ("SG", "SE", "KR", "PL", "US-IA", "US-MI", "US-WA", "US-WY"):
         got = flags({"jurisdiction": place, "age_years": 40})
         assert got[f"legal:unverified:{place}:kratom"] == "major"
 
@@ -233,6 +264,45 @@ class TestRowsVerifiedInTheThirdPass:
         got = seven_oh("US", on)
         assert "legal:banned:US:seven_oh" not in got
         assert got["legal:unverified:US:seven_oh"] == "major"
+
+
+class TestRowsVerifiedInTheFourthPass:
+    """Rows checked on 2026-11-30 in the fourth pass, and its corrections, through `screen`."""
+
+    def test_connecticut_bans_kratom_from_24_february_2026(self):
+        assert flags({"jurisdiction": "US-CT", "on": "2026-02-24"})[
+            "legal:banned:US-CT:kratom"
+        ] == ("contraindicated")
+        assert "legal:banned:US-CT:kratom" not in flags(
+            {"jurisdiction": "US-CT", "on": "2026-02-23"}
+        )
+
+    def test_connecticut_bans_7oh_products_with_the_leaf(self):
+        assert seven_oh("US-CT", "2026-12-01")["legal:banned:US-CT:seven_oh"] == "contraindicated"
+
+    @pytest.mark.parametrize("place", ["US-WI", "US-AR", "US-LA"])
+    def test_states_listing_7oh_in_schedule_i_ban_7oh_products(self, place):
+        assert seven_oh(place, "2026-12-01")[f"legal:banned:{place}:seven_oh"] == "contraindicated"
+
+    @pytest.mark.parametrize("place", ["US-MD", "US-TX", "US-RI"])
+    def test_a_7oh_cap_forbids_selling_concentrates_without_a_possession_ban(self, place):
+        got = seven_oh(place, "2026-12-01")
+        assert got[f"legal:sale-prohibited:{place}:seven_oh"] == "major"
+        assert f"legal:banned:{place}:seven_oh" not in got
+
+    def test_florida_cites_the_enacted_house_bill(self):
+        row = LegalStatus.objects.get(jurisdiction__code="US-FL", effective_from="2023-07-01")
+        keys = {s.key for s in row.sources.all()}
+        assert "fl-cs-hb179-2023-text" in keys
+        assert "fl-sb136-2023-bill-text" not in keys
+        assert "500.92" in row.summary
+
+    def test_the_federal_7oh_row_keeps_its_start_and_names_the_publication_date(self):
+        row = LegalStatus.objects.get(
+            jurisdiction__code="US", substance="seven_oh", effective_to=None
+        )
+        assert row.effective_from == datetime.date(2026, 7, 1)
+        assert "6 Jul 2026" in row.summary
 
 
 class TestTheTableItself:

@@ -41,7 +41,9 @@ def today() -> datetime.date:
 @pytest.fixture
 def row() -> LegalStatus:
     """Alabama's kratom ban: a row with a definite status whose check is long past."""
-    return LegalStatus.objects.get(jurisdiction__code="US-AL", substance="kratom")
+    return LegalStatus.objects.get(
+        jurisdiction__code="US-AL", substance="kratom", effective_from="2016-05-10"
+    )
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ class TestTheActionProposes:
         form = page.context["form"]
         assert list(form.initial["sources"]) == list(row.sources.all())
         assert form.initial["checked_on"] == today
-        assert "2025-01-01" in page.text  # the date it was last verified
+        assert "2026-01-01" in page.text  # the date it was last verified
 
     def test_saving_records_a_proposal_and_leaves_the_row(
         self, editor_client, editor, row, statute, today
@@ -156,7 +158,7 @@ class TestTheSecondEditorApplies:
     ):
         propose(editor_client, row, statute, today)
         decide(reviewer_client, KnowledgeChange.objects.get(), "approve")
-        loaders.load_legal()  # statuses.json still says 2025-01-01 for this row
+        loaders.load_legal()  # statuses.json still says 2026-01-01 for this row
         row.refresh_from_db()
         assert row.verified_on == today and list(row.sources.all()) == [statute]
         assert row.verification_note == NOTE and statute.key in row.verified_by
@@ -172,7 +174,7 @@ class TestTheSecondEditorApplies:
         change.refresh_from_db()
         row.refresh_from_db()
         assert change.is_pending
-        assert row.verified_on == datetime.date(2025, 1, 1)
+        assert row.verified_on == datetime.date(2026, 1, 1)
 
     def test_a_rejected_reverification_changes_nothing(
         self, editor_client, reviewer_client, row, statute, today
@@ -181,7 +183,7 @@ class TestTheSecondEditorApplies:
         change = KnowledgeChange.objects.get()
         decide(reviewer_client, change, "reject", "That section was repealed; read it again.")
         row.refresh_from_db()
-        assert row.verified_on == datetime.date(2025, 1, 1) and row.verification_note == ""
+        assert row.verified_on == datetime.date(2026, 1, 1) and row.verification_note == ""
 
 
 class TestTheOverduePage:
@@ -201,7 +203,7 @@ class TestTheOverduePage:
     def test_stale_rows_are_listed_but_unclear_and_ended_ones_are_not(self, editor_client, row):
         page = editor_client.get(OVERDUE)
         listed = {r.pk: stale for r, _, _, stale in page.context["going_stale"]}
-        assert listed[row.pk] is True  # Alabama, verified 2025-01-01
+        assert listed[row.pk] is True  # Alabama, verified 2026-01-01
         unclear = LegalStatus.objects.filter(status="unclear").values_list("pk", flat=True)
         assert not set(unclear) & set(listed)
         ended = LegalStatus.objects.filter(effective_to__lt=timezone.localdate())
