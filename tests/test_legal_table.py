@@ -305,6 +305,15 @@ class TestRowsVerifiedInTheFourthPass:
         assert "6 Jul 2026" in row.summary
 
 
+@pytest.mark.parametrize("place", ["NZ", "IL", "VN"])
+def test_a_listed_place_without_a_row_asks_the_clinicians_own_check(place):
+    """New Zealand, Israel and Vietnam: no source was found for a status, so there is no
+    row, but the place can be recorded and the clinician is asked to check the law."""
+    got = flags({"jurisdiction": place, "age_years": 40})
+    assert got[f"legal:unverified:{place}:kratom"] == "major"
+    assert not any(code.startswith(("legal:banned", "legal:rules")) for code in got)
+
+
 class TestTheTableItself:
     def test_every_row_has_a_source_a_check_and_a_review_date(self):
         for row in LegalStatus.objects.prefetch_related("sources"):
