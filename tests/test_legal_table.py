@@ -290,6 +290,16 @@ class TestRowsVerifiedInTheFourthPass:
         assert got[f"legal:sale-prohibited:{place}:seven_oh"] == "major"
         assert f"legal:banned:{place}:seven_oh" not in got
 
+    def test_tennessee_bans_kratom_and_7oh_from_1_july_2026(self):
+        # Public Chapter 950 (2026): possession is an offence; the 2018 21+ rule is repealed.
+        assert flags({"jurisdiction": "US-TN", "on": "2026-07-01", "age_years": 40})[
+            "legal:banned:US-TN:kratom"
+        ] == ("contraindicated")
+        before = flags({"jurisdiction": "US-TN", "on": "2026-06-30", "age_years": 20})
+        assert "legal:banned:US-TN:kratom" not in before
+        assert before["legal:under-minimum-age:US-TN:kratom"] == "major"
+        assert seven_oh("US-TN", "2026-12-01")["legal:banned:US-TN:seven_oh"] == "contraindicated"
+
     def test_florida_cites_the_enacted_house_bill(self):
         row = LegalStatus.objects.get(jurisdiction__code="US-FL", effective_from="2023-07-01")
         keys = {s.key for s in row.sources.all()}
