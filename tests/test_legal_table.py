@@ -205,7 +205,7 @@ def test_rows_reported_but_not_verified_still_need_the_clinicians_check():
         assert got[f"legal:unverified:{place}:kratom"] == "major"
 
 
-@pytest.mark.parametrize("place", ["AU", "BE", "CA", "IT"])
+@pytest.mark.parametrize("place", ["AU", "BE", "CA", "IT", "DE"])
 def test_melatonin_rows_give_the_rules_for_information(place):
     got = flags({"substances": ["melatonin"], "jurisdiction": place, "age_years": 40})
     assert got[f"legal:rules:{place}:melatonin"] == "info"
