@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from playwright.sync_api import expect
 
 from ..factories import PASSWORD, make_case, make_user
 
@@ -103,8 +104,11 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(autouse=True)
 def _fail_fast(page):
     # Pages answer in milliseconds, but CI machines run several suites at once: 15 s
-    # leaves room for that without the 30 s default slowing down a failing run.
+    # leaves room for that without the 30 s default slowing down a failing run. The
+    # assertions' own default (`expect`, 5 s) gets the same room: on a loaded machine a
+    # focus moved by an autosave's reply came after 5 s.
     page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(autouse=True)
