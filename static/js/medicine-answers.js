@@ -15,7 +15,22 @@
     return inputs.length > 0 && !Array.prototype.some.call(inputs, function (i) { return i.checked; });
   }
 
+  // The list above the questions grows as medicines are typed, and its notes become
+  // shorter once their answers are saved: the slot keeps the tallest height it has had on
+  // this page, so the questions below never move up under the clinician's pointer.
+  var tallest = 0;
+  function keepHeight() {
+    var slot = document.querySelector(".reconciliation-slot");
+    if (!slot) { return; }
+    var height = slot.getBoundingClientRect().height;
+    if (height > tallest) {
+      tallest = height;
+      slot.style.minHeight = tallest + "px";
+    }
+  }
+
   function apply() {
+    keepHeight();
     var holder = document.getElementById("reconciliation");
     if (!holder || !holder.dataset.prefill) { return; }
     var changed = null;

@@ -174,6 +174,10 @@ def _answer_section(person: Clinician, page) -> None:
         if _visible(_form(page).locator(f'[name^="{key}-0-"]')):
             _answer_rows(person, page, key, rows)
             _wait_saved(page)
+            # The list's answers are ticked and saved by the reply: the clinician reads
+            # them before going on (a click while the notes above were redrawn could land
+            # on the next question on a loaded machine).
+            page.wait_for_load_state("networkidle")
     if _visible(_form(page).locator('[name="opioid_use"]')):
         # The medicine list answers the opioid and sedative questions on this page.
         expect(_form(page).locator('[name="opioid_use"][value="yes"]')).to_be_checked()
