@@ -150,11 +150,10 @@ def problems_by_kind(user, today: datetime.date) -> Chart:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
+    # A snapshot from any past version may hold a severity no longer known: it sorts last.
     rank = {s: n for n, s in enumerate(Severity.values)}
-    rows = sorted(
-        ((f"{category or 'other'}, {severity}", n) for category, severity, n in found),
-        key=lambda row: (row[0].split(", ")[0], rank.get(row[0].split(", ")[1], 99)),
-    )
+    found.sort(key=lambda row: (row[0] or "other", rank.get(row[1], len(rank))))
+    rows = [(f"{category or 'other'}, {severity}", n) for category, severity, n in found]
     return Chart(
         "problems",
         "Problems by kind and severity",
