@@ -16,6 +16,8 @@ def interaction_flags(
     """One flag per rule hit, naming every medicine that hit it; a product hits the rules
     of each of its ingredients (issue 17). The medicines it involves are those and any
     entry that is itself use of the rule's agent ("7-OH tablets" for kratom)."""
+    # The entries that are themselves use of each agent, found once, not once per rule hit.
+    agent_use = {a: [m.typed for m in matches if a in m.agents] for a in intake.substances}
     hits: dict[str, tuple[Rule, list[str], list[str]]] = {}
     for match, substance in contents(matches):
         for agent in sorted(intake.substances):
@@ -27,9 +29,7 @@ def interaction_flags(
         rule.as_flag(
             (*dict.fromkeys(labels), rule.agent),
             kind="medicine",
-            medicines=tuple(
-                dict.fromkeys(typed + [m.typed for m in matches if rule.agent in m.agents])
-            ),
+            medicines=tuple(dict.fromkeys(typed + agent_use.get(rule.agent, []))),
         )
         for rule, labels, typed in hits.values()
     ]
