@@ -115,3 +115,23 @@ def test_without_javascript_the_submit_still_saves(browser, site):
         assert ChecklistResponse.objects.get(pk=response.pk).lock_version == 1
     finally:
         context.close()
+
+
+def test_the_questions_do_not_move_up_when_a_prefilled_answer_is_saved(page, site):
+    """The medicine list's notes sit above the questions: once the answer they pre-fill is
+    saved, their text gets shorter, and the questions below must stay where the clinician's
+    pointer is (a click meant for one question would land on the next)."""
+    response = _start(site)
+    log_in(page, site["url"], "clinician")
+    page.goto(f"{site['url']}/responses/{response.pk}{SECTION}")
+    page.get_by_label("Kratom (any form)").check()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    medicine = page.get_by_label("Medicine as the patient names it, row 1", exact=True)
+    medicine.fill("tramadol")
+    medicine.press("Tab")
+    page.locator("#reconciliation").get_by_text("pre-filled below").first.wait_for()
+    top = page.locator("#item-alcohol_use").bounding_box()["y"]
+    # The pre-filled "yes" is saved in turn, and the note says it is answered.
+    expect(page.locator('[name="opioid_use"][value="yes"]')).to_be_checked()
+    expect(page.locator("#reconciliation")).not_to_contain_text("pre-filled below")
+    assert page.locator("#item-alcohol_use").bounding_box()["y"] == top
