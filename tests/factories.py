@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 from django.contrib.auth import get_user_model
@@ -258,6 +259,9 @@ def make_bulk_responses(
     )
 
 
+# Four weeks ahead of the day the suite runs: a fixed date becomes "due" on the day it names.
+FOLLOW_UP_DATE = timezone.localdate() + datetime.timedelta(days=28)
+
 COMPLETE_ANSWERS = {
     "medication_interactions": {
         "substances_in_use": ["kratom", "melatonin"],
@@ -267,7 +271,10 @@ COMPLETE_ANSWERS = {
     "individual_variability": {"pregnant": "no", "age_years": 40},
     "legal_verification": {"jurisdiction": "US-TX"},
     "supplier_lab_testing": {"melatonin_label_checked": "yes"},
-    "plan_and_monitoring": {"follow_up_date": "2026-12-01", "clinician_notes": "Start low."},
+    "plan_and_monitoring": {
+        "follow_up_date": FOLLOW_UP_DATE.isoformat(),
+        "clinician_notes": "Start low.",
+    },
 }
 
 

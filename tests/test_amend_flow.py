@@ -11,7 +11,7 @@ from django.urls import reverse
 from checklists.cases.drafts import save_section
 from checklists.models import ChecklistResponse
 
-from .factories import fill, make_response, sign
+from .factories import FOLLOW_UP_DATE, fill, make_response, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_the_amendments_sign_page_shows_what_changed(clinician_client, clinician
         )
     ]
     assert "Changed since revision 1 (1)" in changes
-    assert "2026-12-01" in changes and "2026-12-24" in changes
+    assert FOLLOW_UP_DATE.isoformat() in changes and "2026-12-24" in changes
     assert "Follow-up date was wrong" in changes
     assert page.index('id="changes-title"') < page.index('id="sign-title"')
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from checklists.models import AuditEvent, PatientCase
 
-from .factories import fill, make_case, make_response, sign
+from .factories import FOLLOW_UP_DATE, fill, make_case, make_response, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -78,12 +78,12 @@ def test_signing_sets_the_follow_up_shown_on_case_and_list(
     fill(response, clinician)
     sign(response, clinician)
     case.refresh_from_db()
-    assert case.follow_up_due == datetime.date(2026, 12, 1)
+    assert case.follow_up_due == FOLLOW_UP_DATE
     assert (
-        "2026-12-01"
+        FOLLOW_UP_DATE.isoformat()
         in clinician_client.get(reverse("case_detail", args=[case.pk])).content.decode()
     )
-    assert "2026-12-01" in clinician_client.get(reverse("case_list")).content.decode()
+    assert FOLLOW_UP_DATE.isoformat() in clinician_client.get(reverse("case_list")).content.decode()
 
 
 def test_new_case_stores_only_what_the_checklist_needs(clinician_client, team):

@@ -9,7 +9,7 @@ from checklists.cases.restart import NothingToRestart, restart_response_on_curre
 from checklists.models import Answer, AuditEvent, ChecklistResponse, Citation, Item
 
 from .conftest import login
-from .factories import fill, make_response, make_version
+from .factories import FOLLOW_UP_DATE, fill, make_response, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ class TestRestart:
             "current_medications": [{"name": "oxycodone", "dose": "5 mg", "frequency": "BID"}],
             "pregnant": "no",
             "jurisdiction": "US-TX",
-            "follow_up_date": "2026-12-01",
+            "follow_up_date": FOLLOW_UP_DATE.isoformat(),
             "clinician_notes": "Start low.",
         }
         # melatonin was removed from the options, age changed kind; the two questions shown
