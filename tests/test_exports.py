@@ -52,6 +52,8 @@ MINOR_FLAG = {**SERIOUS_FLAG, "code": "x:minor", "severity": "minor"}
 ANSWERS = {
     **COMPLETE_ANSWERS,
     "individual_variability": {"pregnant": "yes", "age_years": 40},
+    # The golden note's own date: these records are written and signed on fixed days.
+    "plan_and_monitoring": {"follow_up_date": "2026-12-01", "clinician_notes": "Start low."},
 }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from checklists.models import PatientCase
 
 from .conftest import login, sign_data
-from .factories import fill, make_case, make_response, make_user, sign
+from .factories import COMPLETE_ANSWERS, fill, make_case, make_response, make_user, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,12 @@ def _due(case, days: int) -> None:
 @pytest.fixture
 def signed_case(version, team, clinician):
     """A case whose intake the clinician signed (oxycodone with kratom and melatonin: a
-    serious problem frozen at signing)."""
+    serious problem frozen at signing), due for review tomorrow."""
     case = make_case(team, clinician, reference="FU-SIGNED")
     response = make_response(case, clinician)
-    fill(response, clinician)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    plan = {**COMPLETE_ANSWERS["plan_and_monitoring"], "follow_up_date": tomorrow.isoformat()}
+    fill(response, clinician, {**COMPLETE_ANSWERS, "plan_and_monitoring": plan})
     sign(response, clinician)
     return case
 
