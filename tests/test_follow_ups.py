@@ -210,3 +210,21 @@ def test_the_signer_is_named_as_at_signing_even_after_leaving_the_team(
     (row,) = [r for g in page.context["groups"] for r in g.rows]
     assert row.signer == "Sam Okafor, RN"
     assert "Sam Okafor, RN" in page.content.decode()
+
+
+def test_problems_keep_the_signing_pages_order_and_skip_malformed_rows():
+    """The worklist and the timeline list a snapshot's problems as the signing page did:
+    most serious first, then by code (screening.flags), whatever their titles."""
+    from checklists.followups.problems import most_serious, problems
+
+    snapshot = [
+        {"code": "b-problem", "severity": "major", "title": "A title first in the alphabet"},
+        {"code": "a-problem", "severity": "major", "title": "Z title last in the alphabet"},
+        {"code": "c-problem", "severity": "contraindicated", "title": "M title"},
+        {"code": "", "severity": "major", "title": "no code"},
+        {"code": "d-problem", "severity": "unheard-of", "title": "from a future version"},
+        "not a row",
+    ]
+    assert [p.code for p in problems(snapshot)] == ["c-problem", "a-problem", "b-problem"]
+    assert [p.code for p in most_serious(snapshot[:2])] == ["a-problem", "b-problem"]
+    assert most_serious(None) == []

@@ -18,14 +18,15 @@ class Problem:
 
 
 def problems(snapshot: list[dict[str, Any]] | None) -> list[Problem]:
-    """Every problem of a snapshot, most serious first (a malformed row is skipped: a
-    snapshot is data from any past version of the app)."""
+    """Every problem of a snapshot, most serious first and then by code, the order the
+    signing page listed them in (screening.flags): a malformed row is skipped, since a
+    snapshot is data from any past version of the app."""
     found = [
         Problem(str(flag["code"]), str(flag["severity"]), str(flag.get("title", "")))
         for flag in snapshot or []
         if isinstance(flag, dict) and flag.get("code") and flag.get("severity") in Severity.values
     ]
-    return sorted(found, key=lambda p: (Severity.rank(p.severity), p.title))
+    return sorted(found, key=lambda p: (Severity.rank(p.severity), p.code))
 
 
 def most_serious(snapshot: list[dict[str, Any]] | None) -> list[Problem]:
