@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists.models import PatientCase
+from checklists.models import PatientCase, Severity
 
 from .factories import make_bulk_responses, make_case, make_lot_with_certificate, make_version
 
@@ -105,3 +105,15 @@ def test_the_problems_chart_reads_the_latest_checklists_only(
     monkeypatch.setattr(dashboard, "PROBLEMS_SAMPLE", 2)
     page = supervisor_client.get(reverse("dashboard"))
     assert dict(_chart(page, "problems").rows) == {"interaction, major": 2, "legal, moderate": 2}
+
+
+def test_a_severity_no_longer_known_is_counted_last_not_refused(supervisor_client, team, clinician):
+    """A checklist signed by an earlier version of the app may have frozen a severity this
+    one does not know: the problems chart still draws, and lists it after the known ones."""
+    version = make_version()
+    old = [{**FLAGS[0], "severity": "grave"}, {**FLAGS[0], "code": "problem:other"}]
+    make_bulk_responses(team, clinician, version, 1, flags=old)
+    page = supervisor_client.get(reverse("dashboard"))
+    assert page.status_code == 200
+    assert _chart(page, "problems").rows == [("interaction, major", 1), ("interaction, grave", 1)]
+    assert Severity.rank("grave") == len(Severity.values) > Severity.rank("info")

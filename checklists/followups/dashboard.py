@@ -151,8 +151,7 @@ def problems_by_kind(user, today: datetime.date) -> Chart:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     # A snapshot from any past version may hold a severity no longer known: it sorts last.
-    rank = {s: n for n, s in enumerate(Severity.values)}
-    found.sort(key=lambda row: (row[0] or "other", rank.get(row[1], len(rank))))
+    found.sort(key=lambda row: (row[0] or "other", Severity.rank(row[1])))
     rows = [(f"{category or 'other'}, {severity}", n) for category, severity, n in found]
     return Chart(
         "problems",

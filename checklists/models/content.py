@@ -34,8 +34,10 @@ class Severity(models.TextChoices):
 
     @classmethod
     def rank(cls, value: str) -> int:
-        """0 for the most serious; used to sort flags."""
-        return [c.value for c in cls].index(value)
+        """0 for the most serious; used to sort flags. A severity no longer known (one a
+        snapshot signed by an earlier version of the app may hold) ranks after all others."""
+        values = [c.value for c in cls]
+        return values.index(value) if value in values else len(values)
 
 
 class ItemKind(models.TextChoices):
