@@ -533,8 +533,8 @@ PAGE_QUERIES = {
     # + the sections, the items, their citations with sources
     "preview": 10,
     "section preview": 10,
-    # + the previous version, both versions' sections and items for the diff
-    "review": 14,
+    # + the previous version, both versions' sections, items and citations for the diff
+    "review": 16,
     # + the validation's checks, the review history
     "version": 21,
 }

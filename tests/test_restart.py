@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from checklists.authoring import in_words
 from checklists.authoring.diff import diff_versions
 from checklists.authoring.workflow import approve_and_publish, new_draft_from, submit_for_review
 from checklists.cases.restart import NothingToRestart, restart_response_on_current
@@ -80,7 +81,7 @@ class TestDiff:
         assert [i.key for i in diff.removed] == ["product_in_use"]
         changes = {c.key: [(x.what, x.before, x.after) for x in c.changes] for c in diff.changed}
         assert changes == {
-            "substances_in_use": [("Option removed", "Melatonin [melatonin]", "")],
+            "substances_in_use": [("Option removed", "Melatonin (melatonin)", "")],
             "pregnant": [
                 (
                     "Question",
@@ -89,8 +90,10 @@ class TestDiff:
                 ),
                 (
                     "Caution",
-                    "Major caution when Yes: Advise against use in pregnancy.",
-                    "Contraindicated caution when Yes, Unknown: Avoid.",
+                    "When the answer is Yes: Major, “Pregnancy reported”. "
+                    "Advice: Advise against use in pregnancy.",
+                    "When the answer is Yes, Unknown: Contraindicated, "
+                    "“Pregnancy reported or not ruled out”. Advice: Avoid.",
                 ),
             ],
             "age_years": [("Kind", "Number", "Short text")],
@@ -104,10 +107,41 @@ class TestDiff:
         item.save()
         change = diff_versions(v1, draft).changed[0].changes[0]
         assert change.what == "Shown when"
-        assert change.before == "Shown when “Question substances_in_use?” includes Melatonin"
-        assert (
-            change.after == "Shown when “Question substances_in_use?” is one of Kratom, Melatonin"
+        assert change.before == (
+            "Answer only if the answer to “Question substances_in_use?” includes Melatonin."
         )
+        assert change.after == (
+            "Answer only if the answer to “Question substances_in_use?” includes Kratom or "
+            "Melatonin."
+        )
+
+    def test_everything_an_item_does_is_compared_in_the_words_of_its_page(self, v1, editor):
+        """The second editor approves what the diff lists: a caution's title alone, the
+        screening, the source-document cautions and the sources are each a change."""
+        draft = new_draft_from(version=v1, user=editor)
+        pregnant = draft.items.get(key="pregnant")
+        pregnant.caution = {**pregnant.caution, "title": "Pregnant or planning a pregnancy"}
+        pregnant.screening = {"role": "factors", "map": {"yes": "pregnant", "unknown": "pregnant"}}
+        pregnant.caution_tags = ["pregnancy"]
+        pregnant.save()
+        Citation.objects.filter(item=pregnant).update(locator="Section: pregnancy")
+        changes = {c.what: (c.before, c.after) for c in diff_versions(v1, draft).changed[0].changes}
+        assert changes["Caution"] == (
+            in_words.caution_in_words(v1.items.get(key="pregnant")),
+            "When the answer is Yes: Major, “Pregnant or planning a pregnancy”. "
+            "Advice: Advise against use in pregnancy.",
+        )
+        assert changes["Screening"] == (
+            "Patient factors (answer codes mapped to factors); yes → pregnant",
+            "Patient factors (answer codes mapped to factors); yes → pregnant, unknown → pregnant",
+        )
+        assert changes["Source-document cautions"] == ("None", "pregnancy")
+        source = pregnant.citations.get().source
+        assert changes["Sources"] == (
+            f"{source} — Section: safe practices",
+            f"{source} — Section: pregnancy",
+        )
+        assert len(changes) == 4
 
     def test_no_difference(self, v1, editor):
         assert diff_versions(v1, new_draft_from(version=v1, user=editor)).is_empty

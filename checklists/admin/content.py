@@ -9,14 +9,9 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..authoring import in_words
 from ..forms.item_content import ItemContentForm, earlier_items
-from ..forms.item_pages import (
-    IN_WORDS,
-    ITEM_FIELDSETS,
-    ITEM_READONLY_FIELDSETS,
-    caution_in_words,
-    screening_in_words,
-)
+from ..forms.item_pages import IN_WORDS, ITEM_FIELDSETS, ITEM_READONLY_FIELDSETS
 from ..forms.sections import condition_text
 from ..models import (
     ChecklistTemplate,
@@ -200,7 +195,7 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Options")
     def options_in_words(self, item: Item) -> str:
-        return "; ".join(f"{o['label']} ({o['code']})" for o in item.choices) or "None"
+        return in_words.options_in_words(item)
 
     @admin.display(description="Show when")
     def show_when_in_words(self, item: Item) -> str:
@@ -209,12 +204,12 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Caution")
     def caution_in_words(self, item: Item) -> str:
-        return caution_in_words(item)
+        return in_words.caution_in_words(item)
 
     @admin.display(description="Screening")
     def screening_in_words(self, item: Item) -> str:
-        return screening_in_words(item)
+        return in_words.screening_in_words(item)
 
     @admin.display(description="Source-document cautions")
     def tags_in_words(self, item: Item) -> str:
-        return ", ".join(item.caution_tags or []) or "None"
+        return in_words.tags_in_words(item)

@@ -1,7 +1,10 @@
 """What changed between two versions of a checklist, in words a clinician can read.
 
-Items are matched by their stable key. Pure once the items are loaded: `diff_versions`
-costs four queries (sections and items of each version) whatever their size.
+Items are matched by their stable key. Every part of an item that changes what it does is
+compared (wording, options, required, show-when, caution, screening, source-document
+cautions, citations), worded as the locked item page words it (`in_words`): the second
+editor approves what this lists. Pure once the items are loaded: `diff_versions` costs six
+queries (sections, items and citations of each version) whatever their size.
 """
 
 from __future__ import annotations
@@ -9,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import Item, ItemKind, Section, Severity, TemplateVersion
-
-OPERATOR_WORDS = {
-    "equals": "is",
-    "not_equals": "is not",
-    "in": "is one of",
-    "includes": "includes",
-    "answered": "is answered",
-}
+from ..forms.sections import condition_text
+from ..models import Citation, Item, Section, TemplateVersion
+from .in_words import (
+    caution_in_words,
+    citations_in_words,
+    options_in_words,
+    screening_in_words,
+    tags_in_words,
+)
 
 
 @dataclass
@@ -52,42 +55,22 @@ class VersionDiff:
 def _load(version: TemplateVersion) -> tuple[dict[int, Section], list[Item]]:
     sections = {s.pk: s for s in Section.objects.filter(version=version)}
     items = list(Item.objects.filter(version=version))
+    citations: dict[int, list[Citation]] = {}
+    for citation in Citation.objects.filter(item__version=version).select_related("source"):
+        citations.setdefault(citation.item_id, []).append(citation)
     for item in items:
         item.section = sections[item.section_id]
+        item.cited = citations.get(item.pk, [])
     items.sort(key=lambda i: (i.section.position, i.position))
     return sections, items
 
 
-def describe_options(item: Item) -> str:
-    if item.kind == ItemKind.YES_NO_UNKNOWN:
-        return "Yes / No / Unknown"
-    return "; ".join(f"{o['label']} [{o['code']}]" for o in item.options or []) or "none"
+def _shown_when(item: Item, items: dict[str, Item]) -> str:
+    return condition_text(item.show_when, items) or "Always shown"
 
 
-def describe_condition(condition: dict | None, items: dict[str, Item]) -> str:
-    if not condition:
-        return "Always shown"
-    if "all" in condition:
-        shown = [describe_condition(part, items) for part in condition["all"]]
-        return " and ".join([shown[0], *(s.removeprefix("Shown when ") for s in shown[1:])])
-    target = items.get(condition.get("item"))
-    name = f"“{target.prompt}”" if target else condition.get("item", "?")
-    op = condition.get("op")
-    if op == "answered":
-        return f"Shown when {name} is answered"
-    values = condition.get("value")
-    values = values if isinstance(values, list) else [values]
-    labels = ", ".join(target.option_label(v) if target else str(v) for v in values)
-    return f"Shown when {name} {OPERATOR_WORDS.get(op, op)} {labels}"
-
-
-def describe_caution(item: Item) -> str:
-    caution = item.caution
-    if not caution:
-        return "No caution"
-    severity = dict(Severity.choices).get(caution.get("severity"), caution.get("severity"))
-    answers = ", ".join(item.option_label(code) for code in caution.get("when", []))
-    return f"{severity} caution when {answers}: {caution.get('advice', '')}"
+def _cited(item: Item) -> list[tuple[int, str]]:
+    return [(c.source_id, c.locator) for c in item.cited]
 
 
 def _option_changes(old: Item, new: Item) -> list[Change]:
@@ -96,14 +79,14 @@ def _option_changes(old: Item, new: Item) -> list[Change]:
     changes = []
     for code, label in after.items():
         if code not in before:
-            changes.append(Change("Option added", "", f"{label} [{code}]"))
+            changes.append(Change("Option added", "", f"{label} ({code})"))
         elif before[code] != label:
-            changes.append(Change(f"Option [{code}] relabelled", before[code], label))
+            changes.append(Change(f"Option ({code}) relabelled", before[code], label))
     for code, label in before.items():
         if code not in after:
-            changes.append(Change("Option removed", f"{label} [{code}]", ""))
+            changes.append(Change("Option removed", f"{label} ({code})", ""))
     if not changes and list(before) != list(after):
-        changes.append(Change("Options reordered", describe_options(old), describe_options(new)))
+        changes.append(Change("Options reordered", options_in_words(old), options_in_words(new)))
     return changes
 
 
@@ -128,20 +111,25 @@ def _item_changes(
     )
     if old.show_when != new.show_when:
         changes.append(
-            Change(
-                "Shown when",
-                describe_condition(old.show_when, old_items),
-                describe_condition(new.show_when, new_items),
-            )
+            Change("Shown when", _shown_when(old, old_items), _shown_when(new, new_items))
         )
     if old.caution != new.caution:
-        changes.append(Change("Caution", describe_caution(old), describe_caution(new)))
+        changes.append(Change("Caution", caution_in_words(old), caution_in_words(new)))
+    if old.screening != new.screening:
+        changes.append(Change("Screening", screening_in_words(old), screening_in_words(new)))
+    if (old.caution_tags or []) != (new.caution_tags or []):
+        changes.append(Change("Source-document cautions", tags_in_words(old), tags_in_words(new)))
+    if _cited(old) != _cited(new):
+        changes.append(
+            Change("Sources", citations_in_words(old.cited), citations_in_words(new.cited))
+        )
     return changes
 
 
 def diff_versions(old: TemplateVersion, new: TemplateVersion) -> VersionDiff:
-    """Items added, removed and changed (question, help, options, required, show-when,
-    caution, section, kind) from `old` to `new`, in checklist order."""
+    """Items added, removed and changed (question, help, section, kind, options, required,
+    show-when, caution, screening, source-document cautions, sources) from `old` to `new`,
+    in checklist order."""
     old_sections, old_list = _load(old)
     new_sections, new_list = _load(new)
     old_items = {i.key: i for i in old_list}

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from ..authoring.files import CHOICE_KINDS, SCREENING_ROLES, item_json_problem
+from ..authoring.in_words import ROLE_LABELS
 from ..authoring.validation import relabelled_codes_in_use
 from ..conditions import parts
 from ..models import (
@@ -49,17 +50,6 @@ SHOW_OPS = [
 ]
 OPTION_COLUMNS = [("code", "Code (never changes once used)"), ("label", "Label the clinician sees")]
 MAP_COLUMNS = [("code", "Answer code"), ("target", "Agent or factor it means")]
-ROLE_LABELS = {
-    "substances": "Which substances are used (answer codes mapped to agents)",
-    "factors": "Patient factors (answer codes mapped to factors)",
-    "medicine_question": "A medicine question the medicine list also answers (pick classes)",
-    "medications": "The medicine list",
-    "jurisdiction": "Where the patient lives",
-    "products": "The product and its lot",
-    "legal_check_source": "Where the clinician checked the law",
-    "legal_check_date": "When the clinician checked the law",
-    "monitoring": "The monitoring plan, suggested by the problems raised",
-}
 
 
 def _codes_of(item: Item) -> list[tuple[str, str]]:

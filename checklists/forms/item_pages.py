@@ -1,10 +1,8 @@
-"""How the item page lays the item form out, and a locked item's values in words (issue 21):
-the field groups of an editable item, and what a reviewer reads instead once it is locked."""
+"""How the item page lays the item form out (issue 21): the field groups of an editable item,
+and what a reviewer reads instead once it is locked (its values in words:
+authoring/in_words.py)."""
 
 from __future__ import annotations
-
-from ..models import Item, Severity
-from .item_content import ROLE_LABELS
 
 # Field groups as the item page shows them (ItemAdmin.fieldsets).
 ITEM_FIELDSETS = [
@@ -47,41 +45,3 @@ ITEM_READONLY_FIELDSETS = [
     ("Answers and what they do", {"fields": IN_WORDS}),
     ("Review", {"fields": ["reviewed_on", "review_by"]}),
 ]
-
-
-def caution_in_words(item: Item) -> str:
-    caution = item.caution
-    if not caution:
-        return "None"
-    answers = ", ".join(item.option_label(code) for code in caution.get("when", []))
-    problem = f" (problem: {caution['problem']})" if caution.get("problem") else ""
-    return (
-        f"When the answer is {answers}: {Severity(caution['severity']).label}, "
-        f"“{caution.get('title', '')}”{problem}. Advice: {caution.get('advice', '')}"
-    )
-
-
-def screening_in_words(item: Item) -> str:
-    screening = item.screening
-    if not screening:
-        return "None"
-    parts = [ROLE_LABELS.get(screening.get("role"), str(screening.get("role")))]
-    if screening.get("map"):
-        parts.append(", ".join(f"{code} → {to}" for code, to in screening["map"].items()))
-    if screening.get("classes"):
-        parts.append("classes: " + ", ".join(screening["classes"]))
-    if screening.get("substance"):
-        parts.append(f"for {screening['substance']}")
-    if screening.get("ages"):
-        parts.append(
-            "age bands: "
-            + ", ".join(f"{code} {low}–{high}" for code, (low, high) in screening["ages"].items())
-        )
-    if screening.get("problems"):
-        parts.append(
-            "suggested by problems: "
-            + "; ".join(
-                f"{key} → {', '.join(codes)}" for key, codes in screening["problems"].items()
-            )
-        )
-    return "; ".join(parts)
