@@ -42,6 +42,10 @@ CASES = [
     ({"substances": M, "medications": ["Vivitrol"]}, [], [ANTAGONIST[0]]),
     # Naloxone is the rescue medicine: information only, never the antagonist caution.
     ({"substances": K, "medications": ["Narcan 4 mg nasal spray"]}, [NALOXONE], [ANTAGONIST[0]]),
+    # The naloxone in buprenorphine-naloxone is no rescue dose: Suboxone alone never says
+    # the patient has naloxone; a naloxone kit beside it still does.
+    ({"substances": K, "medications": ["Suboxone 8/2 mg film"]}, [], [NALOXONE[0]]),
+    ({"substances": K, "medications": ["Zubsolv", "Narcan"]}, [NALOXONE], [ANTAGONIST[0]]),
     # Constipation medicines that act outside the brain are not in the antagonist rule.
     ({"substances": K, "medications": ["Relistor"]}, [], [ANTAGONIST[0]]),
     (

@@ -71,8 +71,10 @@ COMBINATIONS = [
         {"butalbital": CNS, "codeine": OPIOID, "acetaminophen": NO_RULE, "caffeine": NO_RULE},
     ),
     ("Ultracet 37.5/325", {"tramadol": OPIOID, "acetaminophen": NO_RULE}),
-    ("Suboxone 8/2 mg", {"buprenorphine": BUPRENORPHINE, "naloxone": NALOXONE}),
-    ("Zubsolv", {"buprenorphine": BUPRENORPHINE, "naloxone": NALOXONE}),
+    # The naloxone of a tablet or film under the tongue is barely absorbed: never read as
+    # the patient having rescue naloxone (Chiang and Hawks 2003).
+    ("Suboxone 8/2 mg", {"buprenorphine": BUPRENORPHINE, "naloxone-sublingual": NO_RULE}),
+    ("Zubsolv", {"buprenorphine": BUPRENORPHINE, "naloxone-sublingual": NO_RULE}),
     ("Contrave", {"naltrexone": ANTAGONIST, "bupropion": SEIZURE}),
     ("Lybalvi", {"olanzapine": NO_RULE, "samidorphan": ANTAGONIST}),
     ("Tylenol PM", {"diphenhydramine": SEDATING, "acetaminophen": NO_RULE}),
@@ -151,7 +153,7 @@ def test_a_name_spanning_the_joining_word_is_the_product():
 
 def test_joined_words_that_are_not_both_names_stay_one_medicine():
     assert contents(run(["oxycodone 5 mg, take with food"])) == {"oxycodone"}
-    assert contents(run(["Suboxone 8/2 mg"])) == {"buprenorphine", "naloxone"}
+    assert contents(run(["Suboxone 8/2 mg"])) == {"buprenorphine", "naloxone-sublingual"}
 
 
 BRAND_LINES = [
