@@ -782,3 +782,33 @@ def test_a_question_is_refused_as_a_knowledge_title(model, key):
     row.title = "Is this a problem?"
     with pytest.raises(ValidationError, match="never a question"):
         row.full_clean()
+
+
+def test_a_contributor_is_named_once_with_what_it_matched(patient_draft, client):
+    """A checklist answer's caution is its own subject: the problem lists it by its title
+    alone, where a rule hit keeps what it matched beside its title."""
+    from django.urls import reverse
+
+    from checklists.screening.flags import Contributor
+
+    from .conftest import login
+
+    answer = Contributor(
+        "item:x", "answer", "Opioid use reported", "major", "Opioid use reported", ""
+    )
+    rule = Contributor(
+        "interaction:x", "medicine", "Trazodone + kratom", "moderate", "Sedation", ""
+    )
+    assert (answer.heading, rule.heading) == (
+        "Opioid use reported",
+        "Sedation (Trazodone + kratom)",
+    )
+    response, user = patient_draft
+    fill(response, user, _answers())
+    login(client, user)
+    page = client.get(reverse("review", args=[response.pk])).content.decode()
+    state = load_state(response)
+    parts = [p for f in state.flags for p in f.contributors if p.kind == "answer"]
+    assert parts, "the patient's answers raise a checklist caution inside a problem"
+    assert f"{parts[0].title} ({parts[0].subject})" not in page
+    assert f"<strong>{parts[0].title}</strong>" in page

@@ -64,7 +64,7 @@ def _caution_lines(note: CaseNote) -> list[str]:
         out.append(f"- [{flag.severity_label}] {flag.title}")
         if len(flag.contributors) > 1:  # a problem names what contributes to it (issue 16)
             out += [
-                f"  Contributor: [{part.severity_label}] {part.title} ({part.subject})"
+                f"  Contributor: [{part.severity_label}] {part.heading}"
                 for part in flag.contributors
             ]
         out.append(f"  Advice: {flag.advice}")

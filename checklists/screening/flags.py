@@ -37,6 +37,14 @@ class Contributor:
     def severity_label(self) -> str:
         return Severity(self.severity).label
 
+    @property
+    def heading(self) -> str:
+        """Its title, and what it matched where that says more ("Kratom with another CNS
+        depressant (Trazodone + kratom)"); a checklist answer's caution is its own subject,
+        so it is not named twice."""
+        same = not self.subject or self.subject.casefold() == self.title.casefold()
+        return self.title if same else f"{self.title} ({self.subject})"
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["sources"] = list(self.sources)
