@@ -193,3 +193,22 @@ def test_an_intake_with_an_autosave_per_answer_shows_one_event_per_section(
     shown = written.in_trail()
     assert shown.count() == sections
     assert sum(e.detail["saves"] for e in shown) == saves
+
+
+def test_the_admin_list_shows_a_folded_window_once_and_every_row_on_request(
+    clinician_client, clinician, auditor, case, version
+):
+    response = make_response(case, clinician)
+    with time_machine.travel(T0, tick=False) as clock:
+        for age in ("40", "41", "42"):
+            _autosave(clinician_client, response, age_years=age)
+            clock.shift(60)
+    auditor.is_staff = True
+    auditor.save(update_fields=["is_staff"])
+    client = login(HttpsClient(), auditor)
+    url = "/admin/checklists/auditevent/"
+    trail = client.get(url, {"action__exact": "section_saved"})
+    assert trail.context["cl"].result_count == 1
+    assert "As the trail shows them" in trail.content.decode()
+    written = client.get(url, {"action__exact": "section_saved", "rows": "written"})
+    assert written.context["cl"].result_count == 3

@@ -2,8 +2,9 @@
 
 Team membership is changed here (the members field); the event that records it is written
 by checklists/signals.py, whatever path makes the change. The audit list shows the same
-events as /audit/ (`AuditEvent.objects.visible_to`), with the same rule for free text,
-and each look at it is itself audited.
+events as /audit/ (`AuditEvent.objects.visible_to`, a folded window of saves as its latest
+event unless every written row is asked for), with the same rule for free text, and each
+look at it is itself audited.
 """
 
 from __future__ import annotations
@@ -25,10 +26,32 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
+class WrittenRowsFilter(admin.SimpleListFilter):
+    """The list shows the trail as /audit/ does: a folded window of section saves is its
+    latest event (audit.record_section_save). Every row as written, one click away."""
+
+    title = "rows"
+    parameter_name = "rows"
+
+    def lookups(self, request, model_admin):
+        return [("written", "Every row as written (folded saves too)")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "As the trail shows them",
+        }
+        yield from list(super().choices(changelist))[1:]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() == "written" else queryset.in_trail()
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "username", "action", "object_type", "object_id", "case_id", "ip_address"]
-    list_filter = ["action"]
+    list_filter = [WrittenRowsFilter, "action"]
     search_fields = ["username", "object_id"]
     exclude = ["detail"]
     readonly_fields = ["shown_detail"]
