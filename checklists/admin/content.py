@@ -12,7 +12,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..authoring import in_words
 from ..forms.item_content import ItemContentForm, earlier_items
 from ..forms.item_pages import IN_WORDS, ITEM_FIELDSETS, ITEM_READONLY_FIELDSETS
-from ..forms.sections import condition_text
 from ..models import (
     ChecklistTemplate,
     Citation,
@@ -200,7 +199,7 @@ class ItemAdmin(LockedContentAdminMixin, DraftChoicesMixin, SimpleHistoryAdmin):
     @admin.display(description="Show when")
     def show_when_in_words(self, item: Item) -> str:
         earlier = {i.key: i for i in earlier_items(item)}
-        return condition_text(item.show_when, earlier) or "Always shown"
+        return in_words.condition_text(item.show_when, earlier) or "Always shown"
 
     @admin.display(description="Caution")
     def caution_in_words(self, item: Item) -> str:

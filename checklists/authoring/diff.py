@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..forms.sections import condition_text
 from ..models import Citation, Item, Section, TemplateVersion
 from .in_words import (
     caution_in_words,
     citations_in_words,
+    condition_text,
     options_in_words,
     screening_in_words,
     tags_in_words,

@@ -3,14 +3,15 @@ instead of the form) and for the version diff (what the second editor approves).
 
 Everything that changes what an item does is here, so the two pages cannot tell a reviewer
 different things: its options, its caution (title and problem included), its screening
-role, its source-document cautions and its citations. Show-when conditions are worded by
-`forms.sections.condition_text`, as the clinician's page words them.
+role, its source-document cautions and its citations; and its show-when condition, worded
+as the clinician's section page words it for readers without JavaScript.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..conditions import parts
 from ..models import Citation, Item, Severity
 
 ROLE_LABELS = {
@@ -78,3 +79,29 @@ def tags_in_words(item: Item) -> str:
 def citations_in_words(citations: Iterable[Citation]) -> str:
     """The item's sources in the order the checklist lists them, with their locators."""
     return "; ".join(str(citation) for citation in citations) or "None"
+
+
+def condition_text(condition: dict | None, items_by_key: dict[str, Item]) -> str:
+    """A show-when condition in words, for readers without JavaScript."""
+    words = [_part_text(part, items_by_key) for part in parts(condition)]
+    words = [w for w in words if w]
+    return f"Answer only if {' and '.join(words)}." if words else ""
+
+
+def _part_text(condition: dict, items_by_key: dict[str, Item]) -> str:
+    if condition["item"] not in items_by_key:
+        return ""
+    source = items_by_key[condition["item"]]
+    value = condition.get("value")
+    labels = (
+        [source.option_label(v) for v in value]
+        if isinstance(value, list)
+        else [source.option_label(value)]
+        if value is not None
+        else []
+    )
+    if condition["op"] == "answered":
+        return f"“{source.prompt}” has an answer"
+    if condition["op"] == "not_equals":
+        return f"the answer to “{source.prompt}” is not {labels[0]}"
+    return f"the answer to “{source.prompt}” includes {' or '.join(labels)}"

@@ -10,7 +10,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from ..conditions import parts, split_at_page
+from ..authoring.in_words import condition_text
+from ..conditions import split_at_page
 from ..models import (
     Item,
     ItemKind,
@@ -25,32 +26,6 @@ from .fields import (
 )
 
 TEXT_LIMITS = {ItemKind.SHORT_TEXT: 300, ItemKind.LONG_TEXT: 4000}
-
-
-def condition_text(condition: dict | None, items_by_key: dict[str, Item]) -> str:
-    """A show-when condition in words, for readers without JavaScript."""
-    words = [_part_text(part, items_by_key) for part in parts(condition)]
-    words = [w for w in words if w]
-    return f"Answer only if {' and '.join(words)}." if words else ""
-
-
-def _part_text(condition: dict, items_by_key: dict[str, Item]) -> str:
-    if condition["item"] not in items_by_key:
-        return ""
-    source = items_by_key[condition["item"]]
-    value = condition.get("value")
-    labels = (
-        [source.option_label(v) for v in value]
-        if isinstance(value, list)
-        else [source.option_label(value)]
-        if value is not None
-        else []
-    )
-    if condition["op"] == "answered":
-        return f"“{source.prompt}” has an answer"
-    if condition["op"] == "not_equals":
-        return f"the answer to “{source.prompt}” is not {labels[0]}"
-    return f"the answer to “{source.prompt}” includes {' or '.join(labels)}"
 
 
 def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
