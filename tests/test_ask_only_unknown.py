@@ -288,6 +288,35 @@ def test_the_check_date_starts_as_today(clinician_client, clinician, team, defau
     assert f'value="{datetime.date.today().isoformat()}"' in field
 
 
+def test_a_check_of_the_law_dated_after_today_is_refused_with_its_reason(
+    clinician_client, clinician, team, default
+):
+    """Screening never counts a check from the future (rules/legal._own_check): the form
+    says so at once instead of leaving the caution standing without a word."""
+    from checklists.models import Answer
+
+    response = make_response(make_case(team, clinician), clinician)
+    fill(response, clinician, {"medication_interactions": {"substances_in_use": ["kratom"]}})
+    page = section_page(clinician_client, response, "legal_verification").content.decode()
+    field = page.split('name="kratom_legal_check_date"')[1].split(">")[0]
+    assert f'max="{datetime.date.today().isoformat()}"' in field
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    response.refresh_from_db()
+    answer = clinician_client.post(
+        reverse("section", args=[response.pk, "legal_verification"]),
+        {
+            "jurisdiction": "US-TX",
+            "kratom_legal_check_source": "Texas Health and Safety Code ch. 444",
+            "kratom_legal_check_date": tomorrow.isoformat(),
+            "lock_version": response.lock_version,
+        },
+    )
+    assert answer.status_code == 200
+    assert "A check of the law cannot be dated after today." in answer.content.decode()
+    dates = Answer.objects.filter(response=response, item__key="kratom_legal_check_date")
+    assert not dates.exists()
+
+
 @pytest.mark.parametrize(
     "legal_check,message",
     [

@@ -52,7 +52,10 @@ def synthetic_value(item, rng: random.Random, case: PatientCase):
     if kind == ItemKind.NUMBER:
         return rng.randint(1, 10)
     if kind == ItemKind.DATE:
-        return (timezone.localdate() + datetime.timedelta(days=rng.randint(-10, 40))).isoformat()
+        # A check of the law lies in the past; a review date may be either side of today.
+        past = (item.screening or {}).get("role") == "legal_check_date"
+        days = rng.randint(-10, 0) if past else rng.randint(-10, 40)
+        return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
     if kind == ItemKind.JURISDICTION:
         return case.jurisdiction or "US-TX"
     if kind == ItemKind.MEDICATION_LIST:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.utils import timezone
 
 from ..authoring.in_words import condition_text
 from ..conditions import split_at_page
@@ -45,7 +47,16 @@ def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
     if kind == ItemKind.NUMBER:
         return forms.DecimalField(max_digits=12, decimal_places=3, min_value=0, **common)
     if kind == ItemKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        if (item.screening or {}).get("role") == "legal_check_date":
+            # A check of the law is done by the day it is written down: a later date is a
+            # slip that screening would not count as a check (rules/legal._own_check).
+            today = timezone.localdate()
+            field.widget.attrs["max"] = today.isoformat()
+            field.validators.append(
+                MaxValueValidator(today, "A check of the law cannot be dated after today.")
+            )
+        return field
     if kind == ItemKind.JURISDICTION:
         return PlaceField(places=places, **common)
     if kind == ItemKind.MEDICATION_LIST:
