@@ -159,3 +159,6 @@ def test_the_signed_page_names_the_acknowledger_as_signed(clinician_client, risk
     page = clinician_client.get(reverse("response_detail", args=[risky.pk])).content.decode()
     assert "acknowledged by Ana Ruiz, MD" in page
     assert "acknowledged by clinician" not in page
+    # The case page's list of checklists names the signer the same way.
+    case_page = clinician_client.get(reverse("case_detail", args=[risky.case_id]))
+    assert "<td>Ana Ruiz, MD, " in case_page.content.decode()
