@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from checklists.authoring.files import version_data
 from checklists.authoring.workflow import WorkflowRefused, new_draft_from, submit_for_review
-from checklists.models import AuditEvent, Item, Problem, TemplateVersion
+from checklists.models import AuditEvent, Item, LabLimit, Problem, TemplateVersion
 
 from .conftest import HttpsClient, login
 from .factories import fill, make_case, make_response, make_user, make_version
@@ -502,6 +502,18 @@ def test_a_lab_limits_problem_is_picked_from_the_catalogue(editor_client):
     assert "Select a valid choice" in str(
         answer.context["adminform"].form.errors["problem_on_fail"]
     )
+
+
+def test_a_lab_limit_suggests_the_analytes_and_panels_in_use(editor_client):
+    """Results on a certificate are matched by analyte, missing ones grouped by panel: the
+    keys in use are offered as the editor types, so a typo does not start a new panel."""
+    page = editor_client.get(reverse("admin:checklists_lablimit_add")).content.decode()
+    panels = sorted(set(LabLimit.objects.exclude(panel="").values_list("panel", flat=True)))
+    assert panels, "the starter limits group the adulterants into a panel"
+    panel_list = page.split('<datalist id="id_panel-suggestions">')[1].split("</datalist>")[0]
+    assert [f'<option value="{p}"></option>' in panel_list for p in panels] == [True] * len(panels)
+    assert 'list="id_analyte-suggestions"' in page
+    assert '<option value="arsenic_ppm"></option>' in page
 
 
 def test_a_one_section_preview_takes_other_sections_conditions_as_met(editor_client, draft):

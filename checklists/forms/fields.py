@@ -88,25 +88,36 @@ class RowListField(forms.Field):
         return rows
 
 
-class JurisdictionInput(forms.TextInput):
-    """A text box that suggests the legal table's places as you type (a datalist, no
-    script). Each suggestion reads "Texas (US-TX)", so typing the name or the code finds
-    it in any browser; a stored code is shown the same way."""
+class SuggestingInput(forms.TextInput):
+    """A text box that suggests values as you type (a datalist, no script); any text may
+    still be typed. `list_name` names the datalist after what it holds."""
 
-    template_name = "checklists/widgets/jurisdiction.html"
+    template_name = "checklists/widgets/suggesting.html"
+    list_name = "suggestions"
+
+    def __init__(self, suggestions=(), attrs=None):
+        self.suggestions = list(suggestions)
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"] |= {"suggestions": self.suggestions, "list_name": self.list_name}
+        return context
+
+
+class JurisdictionInput(SuggestingInput):
+    """The legal table's places as suggestions. Each reads "Texas (US-TX)", so typing the
+    name or the code finds it in any browser; a stored code is shown the same way."""
+
+    list_name = "places"
 
     def __init__(self, places=(), attrs=None):
         self.places = list(places)
-        super().__init__(attrs)
+        super().__init__([f"{label} ({code})" for code, label in self.places], attrs)
 
     def format_value(self, value):
         label = dict(self.places).get(value) if isinstance(value, str) else None
         return f"{label} ({value})" if label else super().format_value(value)
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["widget"]["places"] = [f"{label} ({code})" for code, label in self.places]
-        return context
 
 
 class PlaceField(forms.CharField):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.forms.models import BaseInlineFormSet
 
-from ..models import Problem, Substance, SubstanceAlias, normalise_name
-from .fields import PlainTextField
+from ..models import LabLimit, Problem, Substance, SubstanceAlias, normalise_name
+from .fields import PlainTextField, SuggestingInput
 
 REASON_HELP = (
     "What changed and why. Saving does not change the knowledge: a second editor reads this "
@@ -62,6 +62,15 @@ class LabLimitProposalForm(KnowledgeProposalForm):
         self.fields["problem_on_fail"].choices = [("", "Product quality (default)")] + list(
             Problem.objects.order_by("title").values_list("key", "title")
         )
+        # Analytes and panels are keys a certificate's results are matched by: the ones in
+        # use are suggested, so "kratom-adulterant" does not start a second panel.
+        for name in ("analyte", "panel"):
+            if name in self.fields:
+                used = LabLimit.objects.exclude(**{name: ""}).order_by(name)
+                self.fields[name].widget = SuggestingInput(
+                    used.values_list(name, flat=True).distinct(),
+                    self.fields[name].widget.attrs,
+                )
 
 
 class ProposalReasonForm(forms.Form):
