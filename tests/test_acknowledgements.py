@@ -1,5 +1,7 @@
 """Serious flags gate signing; what was signed never changes when knowledge does."""
 
+import html
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +42,11 @@ def test_signing_without_the_acknowledgement_is_refused(clinician_client, risky)
     del data[f"{ack_field_prefix(CNS)}_reason"]
     refused = clinician_client.post(reverse("sign", args=[risky.pk]), data)
     assert refused.status_code == 400
-    assert "Choose a reason to acknowledge this caution" in refused.content.decode()
+    body = refused.content.decode()
+    title = next(f.title for f in refused.context["form"].ack_flags if f.code == CNS)
+    # The error summary names the caution; the page names it once, as its group's legend.
+    assert html.escape(f"Choose a reason to acknowledge “{title}”.") in body
+    assert "going ahead despite" not in body
     risky.refresh_from_db()
     assert risky.is_draft and not Acknowledgement.objects.exists()
 

@@ -62,11 +62,13 @@ class SignForm(forms.Form):
             prefix = ack_field_prefix(flag.code)
             # Radios, not a list to open: every reason in view, one click to choose (issue
             # 18: the intake's clicks), and none chosen until the clinician chooses.
+            # The caution's title heads its group on the page (the group's legend), so the
+            # reasons are not introduced by it a second time; the error names it instead.
             self.fields[f"{prefix}_reason"] = forms.ChoiceField(
-                label=f"Reason for going ahead despite: {flag.title}",
+                label="Reason for going ahead",
                 choices=Acknowledgement.Reason.choices,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Choose a reason to acknowledge this caution."},
+                error_messages={"required": f"Choose a reason to acknowledge “{flag.title}”."},
             )
             self.fields[f"{prefix}_comment"] = forms.CharField(
                 label="Comment (required when the reason is Other)",
