@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import Severity
+from ..screening.flags import flag_order
 
 
 @dataclass(frozen=True)
@@ -18,15 +19,15 @@ class Problem:
 
 
 def problems(snapshot: list[dict[str, Any]] | None) -> list[Problem]:
-    """Every problem of a snapshot, most serious first and then by code, the order the
-    signing page listed them in (screening.flags): a malformed row is skipped, since a
-    snapshot is data from any past version of the app."""
+    """Every problem of a snapshot in the order the signing page listed them
+    (`screening.flags.flag_order`): a malformed row is skipped, since a snapshot is data
+    from any past version of the app."""
     found = [
         Problem(str(flag["code"]), str(flag["severity"]), str(flag.get("title", "")))
         for flag in snapshot or []
         if isinstance(flag, dict) and flag.get("code") and flag.get("severity") in Severity.values
     ]
-    return sorted(found, key=lambda p: (Severity.rank(p.severity), p.code))
+    return sorted(found, key=flag_order)
 
 
 def most_serious(snapshot: list[dict[str, Any]] | None) -> list[Problem]:

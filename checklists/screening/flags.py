@@ -109,6 +109,12 @@ class Flag:
         )
 
 
+def flag_order(flag) -> tuple[int, str]:
+    """The order problems are listed in wherever they are shown: most serious first, then
+    by code. Anything with a `severity` and a `code` (a flag, a snapshot's problem)."""
+    return Severity.rank(flag.severity), flag.code
+
+
 def sort_flags(flags: Iterable[Flag]) -> list[Flag]:
     """Most serious first, then by code; a code appears once (its most serious flag)."""
     unique: dict[str, Flag] = {}
@@ -116,4 +122,4 @@ def sort_flags(flags: Iterable[Flag]) -> list[Flag]:
         kept = unique.get(flag.code)
         if kept is None or Severity.rank(flag.severity) < Severity.rank(kept.severity):
             unique[flag.code] = flag
-    return sorted(unique.values(), key=lambda f: (Severity.rank(f.severity), f.code))
+    return sorted(unique.values(), key=flag_order)
