@@ -44,7 +44,7 @@ def defaults(items: Iterable, answers: Mapping[str, Any], on: datetime.date) -> 
     return {
         item.key: on
         for item in items
-        if (item.screening or {}).get("role") == CHECK_DATE_ROLE and answers.get(item.key) is None
+        if item.screening_role == CHECK_DATE_ROLE and answers.get(item.key) is None
     }
 
 

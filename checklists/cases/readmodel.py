@@ -125,7 +125,7 @@ class ResponseState:
         return [
             row
             for item in self.items
-            if (item.screening or {}).get("role") == "medications"
+            if item.screening_role == "medications"
             for row in self.answers.get(item.key) or []
             if isinstance(row, dict) and row.get("name")
         ]

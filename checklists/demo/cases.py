@@ -12,6 +12,7 @@ from .. import screening
 from ..cases.cases import create_case
 from ..cases.drafts import DEFAULT_TEMPLATE_SLUG, NoPublishedVersion, save_section, start_response
 from ..cases.followup import FOLLOW_UP_SLUG
+from ..cases.prefill import CHECK_DATE_ROLE
 from ..cases.readmodel import load_state
 from ..cases.signing import amend_response, record_signature
 from ..conditions import condition_holds
@@ -53,7 +54,7 @@ def synthetic_value(item, rng: random.Random, case: PatientCase):
         return rng.randint(1, 10)
     if kind == ItemKind.DATE:
         # A check of the law lies in the past; a review date may be either side of today.
-        past = (item.screening or {}).get("role") == "legal_check_date"
+        past = item.screening_role == CHECK_DATE_ROLE
         days = rng.randint(-10, 0) if past else rng.randint(-10, 40)
         return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
     if kind == ItemKind.JURISDICTION:

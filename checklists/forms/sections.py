@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from ..authoring.in_words import condition_text
+from ..cases.prefill import CHECK_DATE_ROLE
 from ..conditions import split_at_page
 from ..models import (
     Item,
@@ -48,7 +49,7 @@ def field_for_item(item: Item, lots=(), places=()) -> forms.Field:
         return forms.DecimalField(max_digits=12, decimal_places=3, min_value=0, **common)
     if kind == ItemKind.DATE:
         field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-        if (item.screening or {}).get("role") == "legal_check_date":
+        if item.screening_role == CHECK_DATE_ROLE:
             # A check of the law is done by the day it is written down: a later date is a
             # slip that screening would not count as a check (rules/legal._own_check).
             today = timezone.localdate()

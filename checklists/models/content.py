@@ -414,6 +414,12 @@ class Item(FrozenWithVersion):
             return YES_NO_UNKNOWN_OPTIONS
         return self.options or []
 
+    @property
+    def screening_role(self) -> str:
+        """The part the item plays in screening ("medications", "legal_check_date", ...;
+        "" for none): the role key of its `screening` (checklists/content/README.md)."""
+        return (self.screening or {}).get("role", "")
+
     def option_label(self, code: str) -> str:
         for option in self.choices:
             if option["code"] == code:
